@@ -1,0 +1,1 @@
+"""The archive: SQLAlchemy models, engine set-up, and functions that read or write a Session."""

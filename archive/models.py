@@ -1,0 +1,97 @@
+"""SQLAlchemy 2.0 models of the archive.
+
+Every table lives here so that a newcomer sees the whole schema in one file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Article(Base):
+    """One archived article: the clean record of the latest fetch of a URL."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String, unique=True)
+    canonical_url: Mapped[str | None] = mapped_column(String)
+    domain: Mapped[str] = mapped_column(String, index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    lede: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    word_count: Mapped[int] = mapped_column(Integer)
+    lang: Mapped[str | None] = mapped_column(String(8), index=True)
+    lang_confidence: Mapped[float | None] = mapped_column(Float)
+    declared_lang: Mapped[str | None] = mapped_column(String(16))
+    lang_source: Mapped[str | None] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(String(32))
+    site_name: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(String)
+    last_modified: Mapped[str | None] = mapped_column(String)
+
+
+class CrawlRun(Base):
+    """One crawl: when, which spider with which arguments, and what came of it."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spider: Mapped[str] = mapped_column(String)
+    arguments: Mapped[dict] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finish_reason: Mapped[str | None] = mapped_column(String)
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    archived: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # reason -> count, e.g. {"not_article": 3, "duplicate": 1, "non_html": 2}
+    skipped: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class FetchFailure(Base):
+    """A URL that could not be fetched or extracted, as recorded during a crawl."""
+
+    __tablename__ = "fetch_failures"
+    __table_args__ = (Index("ix_fetch_failures_url_at", "url", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    url: Mapped[str] = mapped_column(String)
+    failed_at: Mapped[datetime] = mapped_column(DateTime)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String)  # http_error, dns, timeout, extract_timeout...
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+__all__ = ["Base", "Article", "CrawlRun", "FetchFailure"]

@@ -1,0 +1,50 @@
+"""Plain dataclasses that flow between the stages: spider -> raw page -> article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["RawPage", "Article"]
+
+
+@dataclass
+class RawPage:
+    """A fetched page as the spider saw it; nothing extracted yet.
+
+    It is a Scrapy item (Scrapy accepts dataclass items) and also usable without Scrapy.
+    """
+
+    url: str
+    final_url: str
+    status: int
+    html: bytes
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_language: str | None = None
+    fetched_at: datetime | None = None
+    source: str | None = None  # how it was discovered: start, link, sitemap, feed, seed
+
+
+@dataclass
+class Article:
+    """The clean record extracted from one article page."""
+
+    title: str | None
+    lede: str | None
+    body: str
+    author: str | None = None
+    published: str | None = None  # ISO date (YYYY-MM-DD) or None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    lang: str | None = None  # ISO 639-1 or None when the text is too short to tell
+    lang_confidence: float | None = None
+    declared_lang: str | None = None  # from <html lang>, og:locale or Content-Language
+    lang_source: str | None = None  # which detector decided: langdetect, declared, langid...
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """Lede and body as one clean text, paragraphs separated by blank lines."""
+        return "\n\n".join(p for p in (self.lede, self.body) if p)
