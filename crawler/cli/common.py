@@ -1,0 +1,40 @@
+"""Helpers shared by the command modules: the --db option and opening the archive."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+
+from archive.db import DEFAULT_URL, ArchiveError, make_engine
+
+
+def default_db_url() -> str:
+    """The archive URL: $ARCHIVE_URL when set, else the SQLite file ./archive.db."""
+    return os.environ.get("ARCHIVE_URL", DEFAULT_URL)
+
+
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--db URL`` (SQLAlchemy URL; default $ARCHIVE_URL or sqlite:///archive.db)."""
+    return click.option(
+        "--db",
+        "db_url",
+        default=default_db_url,
+        show_default="$ARCHIVE_URL or sqlite:///archive.db",
+        help="Archive database (any SQLAlchemy URL).",
+    )(func)
+
+
+def open_archive(url: str, *, must_exist: bool = False) -> Engine:
+    """Open the archive or fail with one clear line (click prints it, exit code 2 for usage errors)."""
+    if must_exist and url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path and path != ":memory:" and not os.path.exists(path):
+            raise click.ClickException(f"no archive at {path} (run `crawler crawl` or `crawler demo` first)")
+    try:
+        return make_engine(url)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
