@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["RawPage", "Article"]
+__all__ = ["Article", "FetchFailed", "RawPage"]
 
 
 @dataclass
@@ -18,7 +18,7 @@ class RawPage:
     url: str
     final_url: str
     status: int
-    html: bytes
+    html: bytes = field(repr=False)
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -48,3 +48,14 @@ class Article:
     def text(self) -> str:
         """Lede and body as one clean text, paragraphs separated by blank lines."""
         return "\n\n".join(p for p in (self.lede, self.body) if p)
+
+
+@dataclass
+class FetchFailed:
+    """A request that produced no page: HTTP error, DNS or connection failure, robots.txt..."""
+
+    url: str
+    reason: str  # http_error, dns, connection, timeout, robots, other
+    http_status: int | None = None
+    detail: str | None = None
+    failed_at: datetime | None = None

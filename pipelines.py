@@ -1,0 +1,164 @@
+"""Scrapy item pipelines: thin adapters from raw pages to archived articles.
+
+ExtractPipeline turns a RawPage into an ExtractedPage (clean text and language tags, via
+crawler.extract) or drops it with a counted reason; StorePipeline writes it to the archive,
+records failed fetches, and keeps the crawl_runs row of the crawl. The item that leaves
+StorePipeline is the clean record, so ``scrapy crawl article -O items.jsonl`` exports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import DropItem, NotConfigured
+
+from archive.db import ArchiveError, make_engine, make_sessionmaker
+from archive.store import DUPLICATE, NEW, UNCHANGED, content_hash, finish_run, record_failure, start_run
+from archive.store import store_article
+from crawler.extract import extract, word_count
+from crawler.items import Article, FetchFailed, RawPage
+from crawler.urls import domain_of
+
+logger = logging.getLogger(__name__)
+
+# Reasons an item is dropped; each is a stats counter and a key of crawl_runs.skipped.
+SKIP_REASONS = ("not_article", "empty_body", "duplicate", "non_html")
+
+
+@dataclass
+class ExtractedPage:
+    """A fetched page with its extracted article, on its way to the archive."""
+
+    page: RawPage
+    article: Article
+
+
+def _drop(crawler: Any, reason: str, url: str) -> DropItem:
+    crawler.stats.inc_value(f"skipped/{reason}")
+    return DropItem(f"{reason}: {url}", log_level="DEBUG")
+
+
+class ExtractPipeline:
+    """Extract the clean article and tag its language; drop what is not an article."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.min_words = crawler.settings.getint("CRAWLER_MIN_WORDS", 20)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawPage):
+            return item
+        article = extract(item.html, item.final_url, content_language=item.content_language)
+        if article is None:
+            raise _drop(self.crawler, "not_article", item.url)
+        if word_count(article.text) < self.min_words:
+            raise _drop(self.crawler, "empty_body", item.url)
+        return ExtractedPage(item, article)
+
+
+def article_record(page: RawPage, article: Article) -> dict[str, Any]:
+    """The archive row (and exported item) for an extracted page."""
+    text = article.text
+    return {
+        "url": page.url,
+        "canonical_url": article.canonical_url or page.final_url,
+        "domain": domain_of(page.final_url),
+        "title": article.title,
+        "lede": article.lede,
+        "body": article.body,
+        "word_count": word_count(text),
+        "lang": article.lang,
+        "lang_confidence": article.lang_confidence,
+        "declared_lang": article.declared_lang,
+        "lang_source": article.lang_source,
+        "author": article.author,
+        "published": article.published,
+        "site_name": article.site_name,
+        "fetched_at": page.fetched_at,
+        "content_hash": content_hash(text),
+        "http_status": page.status,
+        "etag": page.etag,
+        "last_modified": page.last_modified,
+    }
+
+
+class StorePipeline:
+    """Store articles in the archive (ARCHIVE_URL) and keep the crawl's run record."""
+
+    def __init__(self, crawler: Any, url: str) -> None:
+        self.crawler = crawler
+        try:
+            self.engine = make_engine(url)
+        except ArchiveError as exc:
+            raise NotConfigured(str(exc)) from exc
+        self.Session = make_sessionmaker(self.engine)
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        url = crawler.settings.get("ARCHIVE_URL")
+        if not url:
+            raise NotConfigured("ARCHIVE_URL is empty: not archiving")
+        pipeline = cls(crawler, url)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        arguments = {
+            "start": [u for u, _ in getattr(spider, "start_entries", [])][:100],
+            "max_depth": getattr(spider, "max_depth", None),
+            "max_pages": getattr(spider, "max_pages", None),
+        }
+        with self.Session.begin() as session:
+            self.run_id = start_run(session, spider.name, arguments)
+        self.crawler.stats.set_value("archive/run_id", self.run_id)
+
+    def process_item(self, item: Any) -> Any:
+        stats = self.crawler.stats
+        if isinstance(item, FetchFailed):
+            with self.Session.begin() as session:
+                record_failure(
+                    session,
+                    url=item.url,
+                    reason=item.reason,
+                    run_id=self.run_id,
+                    http_status=item.http_status,
+                    detail=item.detail,
+                    failed_at=item.failed_at,
+                )
+            raise DropItem(f"failed ({item.reason}): {item.url}", log_level="DEBUG")
+        if not isinstance(item, ExtractedPage):
+            return item
+        record = article_record(item.page, item.article)
+        with self.Session.begin() as session:
+            outcome = store_article(session, record)
+        stats.inc_value(f"archive/{outcome}")
+        if outcome == DUPLICATE:
+            raise _drop(self.crawler, "duplicate", item.page.url)
+        return record
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = self.crawler.stats.get_stats()
+        skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
+        skipped.update(
+            {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")}
+        )
+        counts = {
+            "pages_fetched": int(stats.get("discovery/html_pages", 0)),
+            "archived": int(stats.get(f"archive/{NEW}", 0)),
+            "updated": int(stats.get("archive/changed", 0)) + int(stats.get(f"archive/{UNCHANGED}", 0)),
+            "failed": sum(int(v) for k, v in stats.items() if k.startswith("failed/")),
+            "skipped": {k: v for k, v in skipped.items() if v},
+        }
+        if self.run_id is not None:
+            with self.Session.begin() as session:
+                finish_run(session, self.run_id, reason=reason, counts=counts)
+        self.engine.dispose()

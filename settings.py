@@ -1,0 +1,49 @@
+"""Scrapy settings of the archiver (declarations only).
+
+Every custom setting is prefixed ARCHIVE_ or CRAWLER_ and commented. Override any of them in
+``scrapy crawl ... -s NAME=VALUE`` or with the ``crawler`` command's options.
+"""
+
+BOT_NAME = "news-archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Politeness: identify ourselves, obey robots.txt, adapt the pace to the server.
+USER_AGENT = "news-archiver/0.1 (+https://example.org/news-archiver; research crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Pages larger than this are not article pages; cap memory per response.
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+
+# Extract (and language-tag), then store. Lower numbers run first.
+ITEM_PIPELINES = {
+    "pipelines.ExtractPipeline": 300,
+    "pipelines.StorePipeline": 800,
+}
+
+# Where articles are archived: any SQLAlchemy URL.
+ARCHIVE_URL = "sqlite:///archive.db"
+
+# How far the spider follows in-site links from a start page (0 = only the start pages).
+CRAWLER_MAX_DEPTH = 3
+# Stop discovering new article pages after this many (0 = no limit).
+CRAWLER_MAX_PAGES = 0
+
+# Extracted text shorter than this many words is not an article body ("empty_body").
+CRAWLER_MIN_WORDS = 20
+
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

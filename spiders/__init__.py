@@ -1,0 +1,1 @@
+"""Scrapy spiders: discovery and fetching only; extraction happens in the pipelines."""

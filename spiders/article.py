@@ -1,0 +1,263 @@
+"""The general ``article`` spider: from start pages, sitemaps, feeds and seed files to raw pages.
+
+Arguments (``scrapy crawl article -a NAME=VALUE`` or ``crawler crawl``):
+
+- ``urls``: start URLs, separated by spaces or commas. Each may be an article, a section or
+  home page, a sitemap (index, news, gzip) or an RSS/Atom feed: the response decides.
+- ``seeds``: path of a URL-list file (one URL a line, ``#`` comments).
+- ``sitemaps`` / ``feeds``: more start URLs, by kind (same handling; named for clarity).
+- ``max_depth``: how many link hops to follow from a start page (setting CRAWLER_MAX_DEPTH).
+- ``max_pages``: stop discovering pages after this many (setting CRAWLER_MAX_PAGES, 0 = none).
+
+The spider yields :class:`crawler.items.RawPage` for every HTML page and
+:class:`crawler.items.FetchFailed` for every request that failed; non-HTML responses are
+counted (``skipped/non_html``) and dropped here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from lxml import etree
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.python.failure import Failure
+
+from crawler.items import FetchFailed, RawPage
+from crawler.urls import is_followable, normalize, read_url_list, same_site, valid_http_url
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+XML_TYPES = ("xml", "rss", "atom")
+_SPLIT = re.compile(r"[\s,]+")
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _split(value: str | Iterable[str] | None) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [u for u in _SPLIT.split(value) if u]
+    return [u for u in value if u]
+
+
+class ArticleSpider(scrapy.Spider):
+    name = "article"
+
+    def __init__(
+        self,
+        urls: str | list[str] | None = None,
+        seeds: str | None = None,
+        sitemaps: str | list[str] | None = None,
+        feeds: str | list[str] | None = None,
+        max_depth: str | int | None = None,
+        max_pages: str | int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.start_entries: list[tuple[str, str]] = []
+        for url in _split(urls):
+            self.start_entries.append((url, "start"))
+        if seeds:
+            self.start_entries.extend((url, "seed") for url in read_url_list(seeds))
+        self.start_entries.extend((url, "sitemap") for url in _split(sitemaps))
+        self.start_entries.extend((url, "feed") for url in _split(feeds))
+        bad = [url for url, _ in self.start_entries if not valid_http_url(url)]
+        if bad:
+            raise ValueError(f"not an http(s) URL: {bad[0]!r}")
+        self._arg_depth = max_depth
+        self._arg_pages = max_pages
+        self.pages_scheduled: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArticleSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_depth = int(
+            spider._arg_depth if spider._arg_depth is not None else settings.getint("CRAWLER_MAX_DEPTH", 3)
+        )
+        spider.max_pages = int(
+            spider._arg_pages if spider._arg_pages is not None else settings.getint("CRAWLER_MAX_PAGES", 0)
+        )
+        return spider
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url, source in self.start_entries:
+            request = self._request(url, source=source, depth=0, is_page=source in ("start", "seed"))
+            if request is not None:
+                yield request
+
+    def _request(
+        self, url: str, *, source: str, depth: int, is_page: bool = True, **meta: Any
+    ) -> scrapy.Request | None:
+        """A request for ``url``, or None once the page limit is reached or it was seen."""
+        if is_page:
+            key = normalize(url)
+            if key in self.pages_scheduled:
+                return None
+            if self.max_pages and len(self.pages_scheduled) >= self.max_pages:
+                self.crawler.stats.inc_value("discovery/over_page_limit")
+                return None
+            self.pages_scheduled.add(key)
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.on_error,
+            meta={"source": source, "link_depth": depth, **meta},
+        )
+
+    # -- responses ---------------------------------------------------------------------------
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        body = response.body
+        if body[:2] == b"\x1f\x8b" or "gzip" in ctype:
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except Exception:  # not gzip after all, or too large
+                self.crawler.stats.inc_value("skipped/non_html")
+                return
+            ctype = "application/xml"
+        head = body[:1024].lstrip().lower()
+        if any(t in ctype for t in HTML_TYPES) or (not ctype and b"<html" in head):
+            yield from self._page(response)
+        elif any(t in ctype for t in XML_TYPES) or head.startswith(b"<?xml"):
+            yield from self._xml(response, body)
+        else:
+            self.logger.debug("not HTML (%s): %s", ctype or "no content type", response.url)
+            self.crawler.stats.inc_value("skipped/non_html")
+
+    def _page(self, response: Response) -> Iterator[Any]:
+        self.crawler.stats.inc_value("discovery/html_pages")
+        headers = response.headers
+        yield RawPage(
+            url=response.request.url if response.request else response.url,
+            final_url=response.url,
+            status=response.status,
+            html=response.body,
+            content_type=_header(headers, b"Content-Type"),
+            etag=_header(headers, b"ETag"),
+            last_modified=_header(headers, b"Last-Modified"),
+            content_language=_header(headers, b"Content-Language"),
+            fetched_at=_utcnow(),
+            source=response.meta.get("source"),
+        )
+        depth = response.meta.get("link_depth", 0)
+        if depth >= self.max_depth:
+            return
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if same_site(url, response.url) and is_followable(url):
+                request = self._request(url, source="link", depth=depth + 1)
+                if request is not None:
+                    yield request
+
+    def _xml(self, response: Response, body: bytes) -> Iterator[Any]:
+        try:
+            root = etree.fromstring(body, parser=etree.XMLParser(recover=True, resolve_entities=False))
+        except etree.XMLSyntaxError:
+            root = None
+        if root is None:
+            self.crawler.stats.inc_value("skipped/bad_xml")
+            return
+        tag = etree.QName(root).localname.lower()
+        if tag in ("urlset", "sitemapindex"):
+            yield from self._sitemap(response, body)
+        elif tag in ("rss", "feed", "rdf"):
+            yield from self._feed(response, root)
+        else:
+            self.crawler.stats.inc_value("skipped/non_html")
+
+    def _sitemap(self, response: Response, body: bytes) -> Iterator[Any]:
+        sitemap = Sitemap(body)
+        self.crawler.stats.inc_value("discovery/sitemaps")
+        for entry in sitemap:
+            loc = response.urljoin(entry.get("loc", "").strip())
+            if not valid_http_url(loc):
+                continue
+            if sitemap.type == "sitemapindex":
+                request = self._request(loc, source="sitemap", depth=0, is_page=False)
+            else:
+                request = self._request(loc, source="sitemap", depth=1, lastmod=entry.get("lastmod"))
+            if request is not None:
+                yield request
+
+    def _feed(self, response: Response, root: Any) -> Iterator[Any]:
+        self.crawler.stats.inc_value("discovery/feeds")
+        for link, date in _feed_entries(root):
+            url = response.urljoin(link)
+            if valid_http_url(url):
+                request = self._request(url, source="feed", depth=1, feed_date=date)
+                if request is not None:
+                    yield request
+
+    def on_error(self, failure: Failure) -> Iterator[FetchFailed]:
+        request = failure.request  # type: ignore[attr-defined]
+        status = None
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason = "http_error"
+        elif failure.check(DNSLookupError):
+            reason = "dns"
+        elif failure.check(TimeoutError, TCPTimedOutError):
+            reason = "timeout"
+        elif failure.check(ConnectionRefusedError) or "ConnectionRefused" in repr(failure.value):
+            reason = "connection"
+        elif failure.check(scrapy.exceptions.IgnoreRequest):
+            reason = "robots" if "robots" in str(failure.value).lower() else "ignored"
+        else:
+            reason = "other"
+        self.crawler.stats.inc_value(f"failed/{reason}")
+        yield FetchFailed(
+            url=request.url,
+            reason=reason,
+            http_status=status,
+            detail=f"{failure.type.__name__}: {failure.value}"[:500],
+            failed_at=_utcnow(),
+        )
+
+
+def _header(headers: Any, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _feed_entries(root: Any) -> Iterator[tuple[str, str | None]]:
+    """(link, date) pairs of an RSS 2.0, RSS 1.0 (RDF) or Atom feed."""
+    for item in root.iter():
+        if not isinstance(item.tag, str):
+            continue
+        name = etree.QName(item).localname
+        if name == "item":
+            link = date = None
+            for child in item:
+                if not isinstance(child.tag, str):
+                    continue
+                cname = etree.QName(child).localname
+                if cname == "link" and child.text:
+                    link = child.text.strip()
+                elif cname in ("pubDate", "date", "updated") and child.text:
+                    date = child.text.strip()
+            if link:
+                yield link, date
+        elif name == "entry" and item.tag.startswith(_ATOM):
+            link = date = None
+            for child in item:
+                if child.tag == f"{_ATOM}link" and child.get("rel", "alternate") == "alternate":
+                    link = child.get("href")
+                elif child.tag in (f"{_ATOM}updated", f"{_ATOM}published") and child.text and not date:
+                    date = child.text.strip()
+            if link:
+                yield link.strip(), date
