@@ -12,13 +12,21 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.extract import extract, word_count
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from archive.db import ArchiveError, make_engine, make_sessionmaker
-from archive.store import DUPLICATE, NEW, UNCHANGED, content_hash, finish_run, record_failure, start_run
-from archive.store import store_article
-from crawler.extract import extract, word_count
+from archive.store import (
+    DUPLICATE,
+    NEW,
+    UNCHANGED,
+    content_hash,
+    finish_run,
+    record_failure,
+    start_run,
+    store_article,
+)
 from crawler.items import Article, FetchFailed, RawPage
 from crawler.urls import domain_of
 
@@ -148,9 +156,7 @@ class StorePipeline:
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
-        skipped.update(
-            {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")}
-        )
+        skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})
         counts = {
             "pages_fetched": int(stats.get("discovery/html_pages", 0)),
             "archived": int(stats.get(f"archive/{NEW}", 0)),

@@ -94,4 +94,4 @@ class FetchFailure(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-__all__ = ["Base", "Article", "CrawlRun", "FetchFailure"]
+__all__ = ["Article", "Base", "CrawlRun", "FetchFailure"]

@@ -94,7 +94,7 @@ def run_crawl(spider_kwargs: dict[str, Any], overrides: dict[str, Any] | None = 
     extensions = dict(settings.getdict("EXTENSIONS"))
     extensions[f"{__name__}._Progress"] = 0
     settings.set("EXTENSIONS", extensions, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(ArticleSpider)
     reasons: dict[str, str] = {}
 

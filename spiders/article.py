@@ -126,7 +126,7 @@ class ArticleSpider(scrapy.Spider):
         if body[:2] == b"\x1f\x8b" or "gzip" in ctype:
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-            except Exception:  # not gzip after all, or too large
+            except (OSError, ValueError, EOFError):  # not gzip after all, or too large
                 self.crawler.stats.inc_value("skipped/non_html")
                 return
             ctype = "application/xml"

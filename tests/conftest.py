@@ -54,6 +54,7 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
         cwd=cwd or REPO,
         env=_env(),
         capture_output=True,
+        check=False,
         text=True,
         timeout=timeout,
     )
@@ -66,6 +67,7 @@ def run_scrapy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[
         cwd=REPO,
         env=_env(),
         capture_output=True,
+        check=False,
         text=True,
         timeout=timeout,
     )

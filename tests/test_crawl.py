@@ -34,8 +34,15 @@ def full_crawl(site, tmp_path_factory):
     """One crawl through the home page, the sitemap index and the RSS feed."""
     db = tmp_path_factory.mktemp("crawl") / "archive.db"
     proc = run_cli(
-        "crawl", site.url + "/", "--sitemap", site.url + "/sitemap.xml", "--feed", site.url + "/feed.xml",
-        "--db", f"sqlite:///{db}", *FAST,
+        "crawl",
+        site.url + "/",
+        "--sitemap",
+        site.url + "/sitemap.xml",
+        "--feed",
+        site.url + "/feed.xml",
+        "--db",
+        f"sqlite:///{db}",
+        *FAST,
     )
     assert proc.returncode == 0, proc.stderr
     return db, proc
@@ -171,8 +178,17 @@ def test_scrapy_crawl_from_repo_root(site, tmp_path):
     db = tmp_path / "s.db"
     out = tmp_path / "items.jsonl"
     proc = run_scrapy(
-        "crawl", "article", "-a", f"urls={site.url}/", "-a", "max_depth=1",
-        "-s", f"ARCHIVE_URL=sqlite:///{db}", *FAST, "-O", str(out),
+        "crawl",
+        "article",
+        "-a",
+        f"urls={site.url}/",
+        "-a",
+        "max_depth=1",
+        "-s",
+        f"ARCHIVE_URL=sqlite:///{db}",
+        *FAST,
+        "-O",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -191,8 +207,14 @@ def _closed_port() -> int:
     ("args", "message"),
     [
         (("crawl", "not a url"), "not an http(s) URL"),
-        (("crawl", f"http://127.0.0.1:{_closed_port()}/", "--db", "sqlite:///{tmp}/x.db"), "could not fetch any page"),
-        (("crawl", "http://127.0.0.1:1/", "--db", "sqlite:////nonexistent-dir/x.db"), "cannot create database"),
+        (
+            ("crawl", f"http://127.0.0.1:{_closed_port()}/", "--db", "sqlite:///{tmp}/x.db"),
+            "could not fetch any page",
+        ),
+        (
+            ("crawl", "http://127.0.0.1:1/", "--db", "sqlite:////nonexistent-dir/x.db"),
+            "cannot create database",
+        ),
         (("stats", "--db", "sqlite:////nonexistent-dir/x.db"), "no archive at"),
     ],
 )

@@ -14,14 +14,25 @@ from crawler.urls import SeedFileError, read_url_list, valid_http_url
 
 @cli.command()
 @click.argument("urls", nargs=-1)
-@click.option("--seeds", type=click.Path(dir_okay=False), help="File of URLs to crawl, one a line (# comments).")
-@click.option("--sitemap", "sitemaps", multiple=True, help="Sitemap URL (index, news or .xml.gz); repeatable.")
+@click.option(
+    "--seeds", type=click.Path(dir_okay=False), help="File of URLs to crawl, one a line (# comments)."
+)
+@click.option(
+    "--sitemap", "sitemaps", multiple=True, help="Sitemap URL (index, news or .xml.gz); repeatable."
+)
 @click.option("--feed", "feeds", multiple=True, help="RSS or Atom feed URL; repeatable.")
 @db_option
-@click.option("--max-pages", type=click.IntRange(min=0), help="Stop after discovering N pages (0 = no limit).")
+@click.option(
+    "--max-pages", type=click.IntRange(min=0), help="Stop after discovering N pages (0 = no limit)."
+)
 @click.option("--max-depth", type=click.IntRange(min=0), help="Link hops to follow from a start page.")
 @click.option(
-    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a Scrapy setting; repeatable."
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting; repeatable.",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO level).")
 def crawl(
