@@ -81,7 +81,7 @@ def is_followable(url: str, *, with_nav: bool = True) -> bool:
 def domain_of(url: str) -> str:
     """The site a URL belongs to: its host, lower-cased, without a leading ``www.``."""
     host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def same_site(url: str, other: str) -> bool:
