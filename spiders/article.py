@@ -77,6 +77,8 @@ class ArticleSpider(scrapy.Spider):
             raise ValueError(f"not an http(s) URL: {bad[0]!r}")
         self._arg_depth = max_depth
         self._arg_pages = max_pages
+        self.max_depth = 3
+        self.max_pages = 0
         self.pages_scheduled: set[str] = set()
 
     @classmethod
@@ -121,7 +123,7 @@ class ArticleSpider(scrapy.Spider):
     # -- responses ---------------------------------------------------------------------------
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1").lower()
         body = response.body
         if body[:2] == b"\x1f\x8b" or "gzip" in ctype:
             try:
