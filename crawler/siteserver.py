@@ -8,6 +8,8 @@ It serves files on 127.0.0.1 (a free port by default) the way a news site would:
   served raw as ``application/gzip`` (no ``Content-Encoding``), like a gzipped sitemap;
 - a ``Content-Type`` by extension, an ``ETag`` (hash of the bytes served) and ``Last-Modified`` (the
   file's mtime), and conditional requests (``If-None-Match``, ``If-Modified-Since``) answered ``304``;
+- a file without a suffix (``/city/park-plan``) is sniffed: PDF, PNG, gzip by their magic bytes,
+  anything else is HTML (and gets the substitution);
 - ``/`` and ``/section/`` map to the ``index.html`` inside; ``/section`` redirects (301) to
   ``/section/``; anything else missing is ``404``.
 
@@ -73,6 +75,11 @@ _NAMED_TYPES = {
     "rss.xml": "application/rss+xml",
     "atom.xml": "application/atom+xml",
 }
+_MAGIC = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\x1f\x8b", "application/gzip"),
+)
 _TEXT_SUFFIXES = {".html", ".htm", ".xml", ".rss", ".atom", ".txt", ".json"}
 
 
@@ -159,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return HTTPStatus.NOT_MODIFIED
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", _content_type(target))
+        self.send_header("Content-Type", _content_type(target, body))
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", last_modified)
@@ -183,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _substitute(self, target: Path, body: bytes) -> bytes:
         base = self.server.url.encode("ascii")
-        if target.suffix.lower() in _TEXT_SUFFIXES:
+        if target.suffix.lower() in _TEXT_SUFFIXES or _content_type(target, body).startswith("text/html"):
             return body.replace(BASE_TOKEN, base)
         if target.suffix.lower() == ".gz":
             try:
@@ -221,13 +228,19 @@ class _Handler(BaseHTTPRequestHandler):
         return status.value
 
 
-def _content_type(path: Path) -> str:
+def _content_type(path: Path, body: bytes) -> str:
+    """The type by file name; a file without a suffix (a "pretty" URL) is sniffed, HTML by default."""
     name = path.name.lower()
     if name in _NAMED_TYPES:
         return _NAMED_TYPES[name]
     suffix = path.suffix.lower()
     if suffix in _CONTENT_TYPES:
         return _CONTENT_TYPES[suffix]
+    if not suffix:
+        for magic, mime in _MAGIC:
+            if body.startswith(magic):
+                return mime
+        return "text/html; charset=utf-8"
     guessed, _ = mimetypes.guess_type(name)
     return guessed or "application/octet-stream"
 

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import gzip
+import json
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+import urllib.robotparser
+import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
-from crawler.sample_site import MANIFEST, SITE_DIR  # noqa: F401 - used by the sample-site tests
+from crawler.sample_site import MANIFEST, SITE_DIR
 from crawler.siteserver import SiteServer, serve_directory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -155,3 +161,328 @@ def test_subprocess_mode_bad_directory_is_one_line_error(tmp_path: Path) -> None
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "absent" in result.stderr
+
+
+# ---------------------------------------------------------------- the bundled sample site
+
+SEED_FILE = REPO_ROOT.parent / "shared" / "seeds" / "000_4c5de6273566716c.txt"
+HINDI_FIXTURE = REPO_ROOT / "tests" / "fixtures" / "hindi_seed_expected.json"
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "aside",
+    "header",
+    "footer",
+    "nav",
+    "main",
+    "figure",
+    "figcaption",
+    "button",
+    "form",
+    "br",
+    "title",
+    "body",
+}
+_LINK_ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src"}
+
+
+class _PageParser(HTMLParser):
+    """Links (tag, url) and text lines (text split at block elements) of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self.lang: str | None = None
+        self.h1: list[str] = []
+        self._chunks: list[str] = []
+        self._article_chunks: list[str] = []
+        self._skip = 0
+        self._in_h1 = False
+        self._in_article = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "html":
+            self.lang = values.get("lang")
+        if tag in _LINK_ATTRS and values.get(_LINK_ATTRS[tag]):
+            self.links.append((tag, str(values[_LINK_ATTRS[tag]])))
+        if tag in ("script", "style"):
+            self._skip += 1
+        if tag == "h1":
+            self._in_h1 = True
+            self.h1.append("")
+        if tag == "article":
+            self._in_article += 1
+        if tag in _BLOCK_TAGS:
+            self._add("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip -= 1
+        if tag == "h1":
+            self._in_h1 = False
+        if tag in _BLOCK_TAGS:
+            self._add("\n")
+        if tag == "article":
+            self._in_article -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        self._add(data)
+        if self._in_h1:
+            self.h1[-1] += data
+
+    def _add(self, text: str) -> None:
+        self._chunks.append(text)
+        if self._in_article:
+            self._article_chunks.append(text)
+
+    def lines(self) -> list[str]:
+        """The page's text lines, whitespace collapsed."""
+        return [norm(line) for line in "".join(self._chunks).split("\n") if line.strip()]
+
+    def article_lines(self) -> list[str]:
+        """The text lines inside <article> elements."""
+        return [norm(line) for line in "".join(self._article_chunks).split("\n") if line.strip()]
+
+
+def norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_page(html: str) -> _PageParser:
+    parser = _PageParser()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+def _xml_root(body: bytes) -> ET.Element:
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    return ET.fromstring(body)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def sitemap_urls(base: str, sitemap_path: str) -> set[str]:
+    """Page URLs listed under a sitemap or sitemap index (followed recursively)."""
+    status, _, body = fetch(base + sitemap_path)
+    assert status == 200, sitemap_path
+    root = _xml_root(body)
+    locs = [el.text.strip() for el in root.iter() if _local(el.tag) == "loc" and el.text]
+    if _local(root.tag) == "sitemapindex":
+        out: set[str] = set()
+        for loc in locs:
+            assert loc.startswith(base + "/"), loc
+            out |= sitemap_urls(base, urlsplit(loc).path)
+        return out
+    return set(locs)
+
+
+def feed_urls(base: str, feed_path: str) -> set[str]:
+    """Item/entry links of an RSS 2.0 or Atom feed."""
+    status, _, body = fetch(base + feed_path)
+    assert status == 200, feed_path
+    root = _xml_root(body)
+    out = set()
+    for el in root.iter():
+        if _local(el.tag) not in ("item", "entry"):
+            continue
+        for child in el:
+            if _local(child.tag) != "link":
+                continue
+            out.add((child.get("href") or child.text or "").strip())
+    return out
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[SiteServer]:
+    with serve_directory(SITE_DIR) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def pages(site: SiteServer, manifest: dict) -> dict[str, _PageParser]:
+    """Every HTML page of the site, fetched over HTTP and parsed, by URL path."""
+    out = {}
+    for path in [a["path"] for a in manifest["articles"]] + manifest["non_article_pages"]:
+        url_path = path.removesuffix("index.html")
+        status, headers, body = fetch(site.url + url_path)
+        assert status == 200, path
+        assert headers["Content-Type"] == "text/html; charset=utf-8", path
+        html = body.decode("utf-8")
+        assert "{{BASE}}" not in html
+        out[url_path] = parse_page(html)
+    return out
+
+
+def internal_path(site: SiteServer, page_path: str, href: str) -> str | None:
+    url = urldefrag(urljoin(site.url + page_path, href)).url
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}" != site.url:
+        return None
+    return parts.path
+
+
+def test_manifest_lists_every_html_file(manifest: dict) -> None:
+    on_disk = {"/" + p.relative_to(SITE_DIR).as_posix() for p in SITE_DIR.rglob("*.html")}
+    listed = [a["path"] for a in manifest["articles"]] + manifest["non_article_pages"]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == on_disk
+    for entry in manifest["non_html"]:
+        assert (SITE_DIR / entry["path"].lstrip("/")).is_file(), entry
+
+
+def test_articles_match_manifest(pages: dict[str, _PageParser], manifest: dict) -> None:
+    for article in manifest["articles"]:
+        page = pages[article["path"]]
+        assert page.lang == article["lang"], article["path"]
+        assert [norm(t) for t in page.h1] == [norm(article["title"])], article["path"]
+        body_lines = [line for line in page.lines() if len(line) > 80]
+        assert len(body_lines) >= 4, f"{article['path']}: too little article text"
+
+
+def test_site_covers_languages_and_scripts(manifest: dict) -> None:
+    langs = Counter(a["lang"] for a in manifest["articles"])
+    assert len(langs) >= 6 and langs["hi"] >= 2
+    assert len(manifest["articles"]) >= 14
+    titles = " ".join(a["title"] for a in manifest["articles"])
+    for low, high in (
+        ("\u0900", "\u097f"),
+        ("\u0400", "\u04ff"),
+        ("\u0600", "\u06ff"),
+    ):  # Devanagari, Cyrillic, Arabic
+        assert any(low <= ch <= high for ch in titles), (low, high)
+
+
+def test_no_broken_internal_links(site: SiteServer, pages: dict[str, _PageParser], manifest: dict) -> None:
+    targets: set[str] = set()
+    for page_path, page in pages.items():
+        for _, href in page.links:
+            path = internal_path(site, page_path, href)
+            if path is not None:
+                targets.add(path)
+    for source in manifest["sitemaps"]:
+        targets |= {urlsplit(u).path for u in sitemap_urls(site.url, source)}
+    for source in manifest["feeds"]:
+        targets |= {urlsplit(u).path for u in feed_urls(site.url, source)}
+    assert len(targets) > 40
+    broken = [p for p in sorted(targets) if fetch(site.url + p)[0] != 200]
+    assert broken == []
+
+
+def test_discovery_channels_match_manifest(
+    site: SiteServer, pages: dict[str, _PageParser], manifest: dict
+) -> None:
+    disallowed = tuple(manifest["robots_disallow"])
+    linked_anywhere: set[str] = set()
+    for page_path, page in pages.items():
+        linked_anywhere |= {internal_path(site, page_path, h) for t, h in page.links if t == "a"} - {None}
+    # Breadth-first from the start page over <a> links, not following links out of disallowed pages.
+    reached, queue = set(), [manifest["start"]]
+    while queue:
+        path = queue.pop()
+        if path in reached:
+            continue
+        reached.add(path)
+        if path in pages and not path.startswith(disallowed):
+            queue += [p for t, h in pages[path].links if t == "a" and (p := internal_path(site, path, h))]
+    in_sitemaps = {urlsplit(u).path for s in manifest["sitemaps"] for u in sitemap_urls(site.url, s)}
+    in_feeds = {urlsplit(u).path for f in manifest["feeds"] for u in feed_urls(site.url, f)}
+    for article in manifest["articles"]:
+        path = article["path"]
+        expected = [
+            c
+            for c, ok in (
+                ("link", path in reached),
+                ("sitemap", path in in_sitemaps),
+                ("feed", path in in_feeds),
+            )
+            if ok
+        ]
+        assert article["reachable_via"] == expected, path
+        if "link" not in expected:
+            assert path not in linked_anywhere, f"{path} is linked from a page"
+    only = Counter(tuple(a["reachable_via"]) for a in manifest["articles"])
+    assert only[("sitemap",)] >= 1 and only[("feed",)] >= 1
+
+
+def test_robots_txt_blocks_a_linked_article(
+    site: SiteServer, pages: dict[str, _PageParser], manifest: dict
+) -> None:
+    robots = urllib.robotparser.RobotFileParser(site.url + "/robots.txt")
+    robots.read()
+    assert robots.site_maps() == [site.url + "/sitemap.xml"]
+    for article in manifest["articles"]:
+        assert robots.can_fetch("news-archiver", site.url + article["path"]) != article["robots_blocked"]
+    blocked = {a["path"] for a in manifest["articles"] if a["robots_blocked"]}
+    home_links = {internal_path(site, "/", h) for t, h in pages["/"].links if t == "a"}
+    assert blocked and blocked <= home_links
+
+
+def test_non_html_files_are_linked_and_typed(
+    site: SiteServer, pages: dict[str, _PageParser], manifest: dict
+) -> None:
+    article_links = {
+        internal_path(site, a["path"], h)
+        for a in manifest["articles"]
+        for t, h in pages[a["path"]].links
+        if t == "a"
+    }
+    for entry in manifest["non_html"]:
+        status, headers, _ = fetch(site.url + entry["path"])
+        assert (status, headers["Content-Type"]) == (200, entry["content_type"])
+        assert entry["path"] in article_links, entry
+
+
+def test_duplicate_pages_carry_the_same_article(pages: dict[str, _PageParser], manifest: dict) -> None:
+    duplicates = [a for a in manifest["articles"] if a["duplicate_of"]]
+    assert duplicates
+    for dup in duplicates:
+        original = pages[dup["duplicate_of"]]
+        copy = pages[dup["path"]]
+        assert copy.h1 == original.h1
+        long_lines = [line for line in copy.article_lines() if len(line) > 80]
+        assert len(long_lines) >= 5
+        assert set(long_lines) <= set(original.article_lines()), dup["path"]
+
+
+def test_hindi_fixture_strings_are_on_the_page(pages: dict[str, _PageParser]) -> None:
+    expected = json.loads(HINDI_FIXTURE.read_text(encoding="utf-8"))
+    page = pages[expected["path"]]
+    lines = page.lines()
+    assert [norm(t) for t in page.h1] == [expected["title"]]
+    assert expected["lede"] in lines
+    positions = [lines.index(p) for p in expected["body_paragraphs"]]
+    assert positions == sorted(positions), "body paragraphs out of order"
+    for line in expected["boilerplate_lines"] + expected["page_chrome_lines"]:
+        assert line in lines, line
+
+
+@pytest.mark.skipif(not SEED_FILE.is_file(), reason=f"seed file absent: {SEED_FILE}")
+def test_hindi_fixture_accounts_for_every_seed_line() -> None:
+    expected = json.loads(HINDI_FIXTURE.read_text(encoding="utf-8"))
+    seed_lines = [line for line in SEED_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept = [expected["title"], expected["lede"], *expected["body_paragraphs"]]
+    assert [line for line in seed_lines if line in kept] == kept  # verbatim and in order
+    assert sorted(kept + expected["boilerplate_lines"]) == sorted(seed_lines)

@@ -1,0 +1,2 @@
+/* analytics and consent stub for the sample site */
+window.dataLayer = window.dataLayer || [];
