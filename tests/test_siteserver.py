@@ -18,7 +18,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 
-from crawler.sample_site import MANIFEST, SITE_DIR
+from crawler.sample_site import SITE_DIR, load_manifest
 from crawler.siteserver import SiteServer, serve_directory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -312,7 +312,7 @@ def feed_urls(base: str, feed_path: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def manifest() -> dict:
-    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+    return load_manifest()
 
 
 @pytest.fixture(scope="module")
