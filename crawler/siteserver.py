@@ -94,7 +94,9 @@ class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, root: Path, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None
+    ) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"not a directory: {root}")
@@ -103,6 +105,9 @@ class SiteServer(ThreadingHTTPServer):
         super().__init__((host, port), _Handler)
         bound_host, bound_port = self.server_address[:2]
         self.url = f"http://{_url_host(str(bound_host))}:{bound_port}"
+        # The base written into pages: ``url``, or a host name the server answers for as an
+        # HTTP proxy (requests in absolute form, ``GET http://host/path``).
+        self.public_url = (public_url or self.url).rstrip("/")
 
     def count(self, method: str, path: str, status: int) -> None:
         """Record one answered request in ``hits``."""
@@ -189,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
         return resolved
 
     def _substitute(self, target: Path, body: bytes) -> bytes:
-        base = self.server.url.encode("ascii")
+        base = self.server.public_url.encode("ascii")
         if target.suffix.lower() in _TEXT_SUFFIXES or _content_type(target, body).startswith("text/html"):
             return body.replace(BASE_TOKEN, base)
         if target.suffix.lower() == ".gz":
@@ -246,14 +251,18 @@ def _content_type(path: Path, body: bytes) -> str:
 
 
 @contextmanager
-def serve_directory(root: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[SiteServer]:
+def serve_directory(
+    root: Path, host: str = "127.0.0.1", port: int = 0, public_url: str | None = None
+) -> Iterator[SiteServer]:
     """Serve ``root`` in a daemon thread for the duration of the ``with`` block.
 
     Yields the running :class:`SiteServer`: ``server.url`` is the base URL (e.g.
     ``http://127.0.0.1:41234``), ``server.hits`` counts ``(method, path, status)``.
+    With ``public_url`` (e.g. ``http://sample-news.example``) pages carry that base instead,
+    and clients reach the site by using the server as their HTTP proxy.
     The server is shut down and its socket closed on exit.
     """
-    server = SiteServer(root, host, port)
+    server = SiteServer(root, host, port, public_url)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="siteserver", daemon=True
     )
