@@ -1,0 +1,224 @@
+"""Rule-based second pass over extracted text: drop boilerplate lines trafilatura left in.
+
+The pass works on :class:`Block` objects (one paragraph, subheading or list item each, with how much of
+its text was link text). A block is removed only as a whole: a known boilerplate line ("Share this
+article", "यह भी पढ़ें- ..."), a line that is mostly links, a teaser/link list, or the link list that
+follows a "Latest Videos"/"Related" heading. An article sentence that merely contains such words stays.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "BOILERPLATE_LINES",
+    "BOILERPLATE_PREFIXES",
+    "SECTION_MARKERS",
+    "Block",
+    "clean_blocks",
+    "is_boilerplate_line",
+    "normalise_line",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One line of extracted text with what the extractor knew about it."""
+
+    text: str
+    kind: str = "p"  # p, head, item, quote, cell, code
+    link_chars: int = 0  # characters of the text that sat inside links
+    group: int = -1  # blocks of the same list/table share a group id
+
+    @property
+    def link_ratio(self) -> float:
+        n = len(self.text.strip())
+        return self.link_chars / n if n else 0.0
+
+
+# Whole lines that are boilerplate wherever they appear (compared after normalise_line()).
+BOILERPLATE_LINES: frozenset[str] = frozenset(
+    {
+        # English
+        "latest videos", "latest video", "videos", "video", "watch", "watch video", "watch the video",
+        "share this article", "share this story", "share this", "share", "share on facebook",
+        "share on twitter", "share on whatsapp", "share via email", "share article", "tweet", "email",
+        "print", "copy link", "link copied", "click me", "click here", "advertisement", "advertising",
+        "sponsored", "sponsored content", "related", "related articles", "related stories", "related news",
+        "related content", "related posts", "related topics", "recommended", "recommended for you",
+        "you may also like", "you might also like", "more from", "more stories", "more news", "top stories",
+        "most read", "most popular", "trending", "trending now", "also read", "read more", "read also",
+        "see also", "follow us", "follow us on", "subscribe", "subscribe now", "sign up", "newsletter",
+        "sign up for our newsletter", "comments", "leave a comment", "show comments", "load comments",
+        "skip to content", "skip to main content", "back to top", "scroll to continue with content",
+        "story continues below advertisement", "article continues below", "continue reading",
+        "continue reading below", "reading time", "listen to this article", "listen", "all rights reserved",
+        "image", "photo", "getty images", "next article", "previous article", "next", "previous",
+        "topics", "tags", "more on this story", "explore more", "don't miss", "read next", "up next",
+        # Hindi
+        "यह भी पढ़ें", "ये भी पढ़ें", "इसे भी पढ़ें", "ये भी पढ़े", "यह भी पढ़े", "और पढ़ें", "लेटेस्ट वीडियो",
+        "शेयर करें", "वीडियो", "टॉप स्टोरीज", "संबंधित खबरें", "लेटेस्ट न्यूज़", "ताजा खबरें",
+        # German
+        "lesen sie auch", "auch interessant", "mehr zum thema", "weitere artikel", "artikel teilen",
+        "teilen", "anzeige", "werbung", "das könnte sie auch interessieren", "mehr lesen", "weiterlesen",
+        "zum thema", "empfehlungen", "newsletter abonnieren", "kommentare", "videos", "meistgelesen",
+        # French
+        "lire aussi", "à lire aussi", "a lire aussi", "lire la suite", "partager", "partager cet article",
+        "publicité", "sur le même sujet", "à voir aussi", "vidéos", "dernières vidéos", "suivez-nous",
+        # Spanish / Portuguese / Italian
+        "lee también", "leer más", "te puede interesar", "comparte este artículo", "compartir",
+        "publicidad", "noticias relacionadas", "últimos vídeos", "síguenos", "leia também", "leia mais",
+        "compartilhe", "publicidade", "leggi anche", "condividi", "pubblicità", "ultimi video",
+        # Dutch / Scandinavian
+        "lees ook", "lees meer", "delen", "advertentie", "les også", "les mer", "del artikkelen", "annonse",
+        "läs också", "läs mer", "dela", "annons", "læs også", "læs mere", "del artiklen",
+        # Russian / Ukrainian / Polish / Turkish
+        "читайте также", "читать далее", "поделиться", "реклама", "смотрите также", "видео",
+        "читайте також", "поділитися", "czytaj także", "czytaj też", "czytaj więcej", "udostępnij",
+        "reklama", "ayrıca okuyun", "ilginizi çekebilir", "paylaş", "reklam", "devamını oku",
+        # Arabic / Persian / Urdu
+        "اقرأ أيضا", "اقرأ أيضاً", "شارك", "شارك المقال", "إعلان", "اقرأ المزيد", "همچنین بخوانید",
+        "یہ بھی پڑھیں",
+        # Indonesian / Malay
+        "baca juga", "baca selengkapnya", "bagikan", "iklan", "artikel berkaitan",
+        # Japanese / Chinese / Korean
+        "関連記事", "あわせて読みたい", "シェア", "広告", "相关阅读", "相关新闻", "分享", "广告", "관련기사",
+        "공유하기", "광고",
+        # Bengali / Tamil / other Indic
+        "আরও পড়ুন", "এটাও পড়ুন", "மேலும் படிக்க", "हे पण वाचा", "આ પણ વાંચો",
+    }
+)
+
+# Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
+BOILERPLATE_PREFIXES: tuple[str, ...] = (
+    "also read", "read also", "read more", "more:", "related:", "see also", "follow us on", "watch:",
+    "click here to", "sign up for", "subscribe to our", "यह भी पढ़ें", "ये भी पढ़ें", "ये भी पढ़े",
+    "यह भी पढ़े", "इसे भी पढ़ें", "और पढ़ें", "lesen sie auch", "lesen sie mehr", "mehr zum thema",
+    "auch interessant", "lire aussi", "à lire aussi", "a lire aussi", "lee también", "leer más",
+    "leia também", "leia mais", "leggi anche", "lees ook", "les også", "läs också", "læs også",
+    "читайте также", "читайте також", "смотрите также", "czytaj także", "czytaj też", "ayrıca okuyun",
+    "اقرأ أيضا", "اقرأ أيضاً", "baca juga", "関連記事", "相关阅读", "আরও পড়ুন", "یہ بھی پڑھیں",
+)
+
+# Headings that open a run of teaser/video links rather than article text.
+SECTION_MARKERS: frozenset[str] = frozenset(
+    {
+        "latest videos", "latest video", "videos", "video", "related", "related articles",
+        "related stories", "related news", "recommended", "more stories", "more news", "top stories",
+        "most read", "most popular", "trending", "trending now", "you may also like", "you might also like",
+        "more from", "read next", "up next", "don't miss", "लेटेस्ट वीडियो", "वीडियो", "टॉप स्टोरीज",
+        "संबंधित खबरें", "mehr zum thema", "meistgelesen", "weitere artikel", "sur le même sujet",
+        "noticias relacionadas", "читайте также", "関連記事", "相关新闻",
+    }
+)
+
+_SEPARATORS = ":-–—|»>›•·,.;!/"
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACE_RE = re.compile(r"\s+")
+_TRIM_CHARS = " \t" + _SEPARATORS + "…\"'“”‘’()[]{}*#🔴▶►→⟶"
+
+
+def normalise_line(line: str) -> str:
+    """Casefolded line without invisible characters, outer punctuation and repeated spaces."""
+    line = unicodedata.normalize("NFC", line).translate(_INVISIBLE)
+    line = _SPACE_RE.sub(" ", line).strip(_TRIM_CHARS)
+    return line.casefold()
+
+
+def _norm_set(lines: Iterable[str]) -> frozenset[str]:
+    return frozenset(n for n in (normalise_line(x) for x in lines) if n)
+
+
+_LINES = _norm_set(BOILERPLATE_LINES)
+_MARKERS = _norm_set(SECTION_MARKERS)
+_PREFIXES = tuple(normalise_line(p) for p in BOILERPLATE_PREFIXES)
+
+
+def _has_prefix(norm: str, prefixes: Sequence[str]) -> bool:
+    for prefix in prefixes:
+        if norm.startswith(prefix):
+            rest = norm[len(prefix) :]
+            # The prefix must end at a separator ("Also read: ...", "यह भी पढ़ें- ...") so that an
+            # article sentence starting with the same words ("Read more books ...") stays.
+            if not rest or rest[0] in _SEPARATORS or rest.lstrip()[:1] in tuple(_SEPARATORS):
+                return True
+    return False
+
+
+def is_boilerplate_line(
+    line: str,
+    extra_lines: frozenset[str] = frozenset(),
+    extra_prefixes: Sequence[str] = (),
+) -> bool:
+    """True when the whole line is a known boilerplate line or starts with a boilerplate prefix."""
+    norm = normalise_line(line)
+    if not norm:
+        return True
+    if norm in _LINES or norm in extra_lines:
+        return True
+    return _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def _mostly_links(block: Block, threshold: float) -> bool:
+    return block.link_chars > 0 and block.link_ratio >= threshold
+
+
+def clean_blocks(
+    blocks: Sequence[Block],
+    *,
+    extra_lines: Iterable[str] = (),
+    extra_prefixes: Iterable[str] = (),
+    site_lines: Iterable[str] = (),
+    link_ratio: float = 0.75,
+) -> list[Block]:
+    """Remove boilerplate blocks; every survivor is returned unchanged and in order.
+
+    ``extra_lines``/``extra_prefixes`` extend the built-in lists; ``site_lines`` are lines learned
+    as boilerplate of this site (compared normalised, as whole lines only).
+    """
+    lines = _norm_set(extra_lines) | _norm_set(site_lines)
+    prefixes = tuple(normalise_line(p) for p in extra_prefixes if normalise_line(p))
+
+    # Teaser/link lists: a list or table whose items are mostly links as a whole.
+    group_links: dict[int, list[int]] = {}
+    for b in blocks:
+        if b.group >= 0:
+            acc = group_links.setdefault(b.group, [0, 0, 0])
+            acc[0] += b.link_chars
+            acc[1] += len(b.text.strip())
+            acc[2] += 1
+    link_groups = {g for g, (lc, n, count) in group_links.items() if n and count >= 2 and lc / n >= 0.6}
+
+    kept: list[Block] = []
+    in_teasers = False
+    for b in blocks:
+        text = b.text.strip()
+        norm = normalise_line(text)
+        if not norm:
+            continue
+        if norm in _MARKERS:
+            # "Latest Videos", "Related": drop the marker and the links that follow it.
+            in_teasers = True
+            continue
+        if in_teasers:
+            if _mostly_links(b, 0.5) or (b.kind == "item" and _words(text) <= 25):
+                continue
+            in_teasers = False
+        if b.group in link_groups:
+            continue
+        if is_boilerplate_line(text, lines, prefixes):
+            continue
+        if _mostly_links(b, link_ratio):
+            continue
+        kept.append(replace(b, text=text))
+    return kept

@@ -1,0 +1,475 @@
+"""Article extraction: raw HTML in, a clean :class:`~crawler.items.Article` (or None) out.
+
+trafilatura finds the main content; a rule-based pass (:mod:`crawler.boilerplate`) drops the
+boilerplate lines it leaves in; the title comes from the page's headline candidates with site-name
+parts stripped; the lede is the standfirst when the page has one, else the first paragraph; the
+language is tagged by :mod:`crawler.lang`.
+
+``extract`` is a pure function (no I/O, no global state besides loaded detector models), importable
+without Scrapy, and never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+from trafilatura.xml import xmltotxt
+from w3lib.encoding import html_to_unicode
+
+from crawler.boilerplate import Block, clean_blocks, normalise_line
+from crawler.items import Article
+from crawler.lang import detect_language, normalise_lang
+
+__all__ = ["EXTRACTOR_VERSION", "ExtractOptions", "decode_html", "extract", "word_count"]
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
+# Bump whenever the output for the same input changes; stored with each row for re-extraction.
+EXTRACTOR_VERSION = "1"
+
+
+
+def _mark_ranges() -> str:
+    """Character-class ranges of the combining marks (Mn, Mc, Me) of the Basic Multilingual Plane."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x300, 0x10000):
+        if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+
+
+# A word is a run of \w characters and the combining marks (Devanagari vowel signs...) inside it.
+_WORD_RE = re.compile(rf"\w[\w{_mark_ranges()}]*", re.UNICODE)
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f"), None)
+_SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f]+")
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How to extract; the defaults suit news article pages."""
+
+    extra_boilerplate_lines: frozenset[str] = frozenset()
+    extra_boilerplate_prefixes: tuple[str, ...] = ()
+    # Lines learned as boilerplate of the page's site (see archive.boilerplate).
+    site_boilerplate: frozenset[str] = frozenset()
+    # Fewer clean-text characters than this and the page is not an article.
+    min_body_chars: int = 100
+    include_tables: bool = True
+    # A block whose text is at least this share of link text is dropped.
+    link_ratio: float = 0.75
+    detect_lang: bool = True
+
+
+DEFAULT_OPTIONS = ExtractOptions()
+
+
+def word_count(text: str | None) -> int:
+    """Number of Unicode words (``\\w+`` runs, combining marks included) in ``text``."""
+    return len(_WORD_RE.findall(text)) if text else 0
+
+
+def clean_text(text: str) -> str:
+    """NFC, no soft hyphens or zero-width characters, single spaces, stripped."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    return _SPACES_RE.sub(" ", text).strip()
+
+
+def _sniff_encoding(body: bytes) -> str | None:
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(body[:200_000]).best()
+    except Exception:  # noqa: BLE001 - a sniffer failure only means we fall back to the default
+        return None
+    return best.encoding if best else None
+
+
+def decode_html(html: str | bytes, content_type: str | None = None) -> str:
+    """Text of the page: bytes decoded by BOM, HTTP/meta charset, else sniffed."""
+    if isinstance(html, str):
+        return html
+    _, text = html_to_unicode(content_type, html, auto_detect_fun=_sniff_encoding)
+    return text
+
+
+# --- structured metadata --------------------------------------------------------------------------
+
+_ARTICLE_TYPES = {
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "socialmediaposting", "liveblogposting",
+    "report", "scholarlyarticle", "techarticle", "webpage", "creativework",
+}
+
+
+@dataclass
+class _Meta:
+    title_tag: str | None = None
+    og_title: str | None = None
+    twitter_title: str | None = None
+    h1: list[str] = field(default_factory=list)
+    ld_headline: str | None = None
+    ld_body: str | None = None
+    ld_description: str | None = None
+    ld_lang: str | None = None
+    ld_type: str | None = None
+    ld_author: str | None = None
+    ld_date: str | None = None
+    description: str | None = None
+    og_description: str | None = None
+    og_type: str | None = None
+    site_name: str | None = None
+    html_lang: str | None = None
+    og_locale: str | None = None
+    canonical: str | None = None
+
+
+def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _ld_objects(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _ld_objects(data["@graph"])
+        main = data.get("mainEntity")
+        if isinstance(main, dict | list):
+            yield from _ld_objects(main)
+
+
+def _ld_types(obj: dict[str, Any]) -> set[str]:
+    t = obj.get("@type")
+    types = t if isinstance(t, list) else [t]
+    return {str(x).lower() for x in types if x}
+
+
+def _ld_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value:
+        return _ld_text(value[0])
+    if isinstance(value, dict):
+        return _ld_text(value.get("name") or value.get("@value"))
+    return None
+
+
+def _ld_author(value: Any) -> str | None:
+    values = value if isinstance(value, list) else [value]
+    names = [n for n in (_ld_text(v) for v in values) if n]
+    return ", ".join(dict.fromkeys(names)) or None
+
+
+def _read_meta(tree: HtmlElement) -> _Meta:
+    meta = _Meta()
+    meta.html_lang = tree.get("lang") or tree.get("xml:lang")
+    title = tree.find(".//title")
+    if title is not None:
+        meta.title_tag = title.text_content()
+    for el in tree.iterfind(".//meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        content = el.get("content")
+        if not key or not content:
+            if (el.get("http-equiv") or "").lower() == "content-language" and content:
+                meta.html_lang = meta.html_lang or content
+            continue
+        if key == "og:title":
+            meta.og_title = meta.og_title or content
+        elif key == "twitter:title":
+            meta.twitter_title = meta.twitter_title or content
+        elif key == "og:description":
+            meta.og_description = meta.og_description or content
+        elif key == "description":
+            meta.description = meta.description or content
+        elif key == "og:site_name":
+            meta.site_name = meta.site_name or content
+        elif key == "og:locale":
+            meta.og_locale = meta.og_locale or content
+        elif key == "og:type":
+            meta.og_type = meta.og_type or content
+    for link in tree.iterfind(".//link"):
+        if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
+            meta.canonical = link.get("href")
+            break
+    for h1 in tree.iter("h1"):
+        text = clean_text(h1.text_content())
+        if text:
+            meta.h1.append(text)
+    for script in tree.iterfind(".//script"):
+        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
+            continue
+        try:
+            data = json.loads(script.text)
+        except ValueError:
+            continue
+        for obj in _ld_objects(data):
+            types = _ld_types(obj)
+            if not types & _ARTICLE_TYPES:
+                continue
+            is_article = bool(types - {"webpage", "creativework"})
+            if meta.ld_type and not is_article:
+                continue
+            if is_article or not meta.ld_type:
+                meta.ld_type = sorted(types)[0]
+                meta.ld_headline = _ld_text(obj.get("headline")) or meta.ld_headline
+                meta.ld_body = _ld_text(obj.get("articleBody")) or meta.ld_body
+                meta.ld_description = _ld_text(obj.get("description")) or meta.ld_description
+                meta.ld_lang = _ld_text(obj.get("inLanguage")) or meta.ld_lang
+                meta.ld_author = _ld_author(obj.get("author")) or meta.ld_author
+                meta.ld_date = _ld_text(obj.get("datePublished")) or meta.ld_date
+    return meta
+
+
+# --- title ----------------------------------------------------------------------------------------
+
+_TITLE_SPLIT_RE = re.compile(r"\s+(?:[|\-–—:·•»«/]|::)\s+")
+
+
+def _title_parts(title: str) -> list[str]:
+    return [p for p in _TITLE_SPLIT_RE.split(title) if p.strip()]
+
+
+def _strip_site(title: str, site_names: list[str]) -> str:
+    """``title`` without a leading/trailing part that names the site."""
+    parts = _title_parts(title)
+    if len(parts) < 2:
+        return title
+    sites = {normalise_line(s) for s in site_names if s}
+    site_tokens = {t for s in sites for t in re.findall(r"\w+", s)}
+
+    def is_site(part: str) -> bool:
+        norm = normalise_line(part)
+        if norm in sites:
+            return True
+        tokens = re.findall(r"\w+", norm)
+        return bool(tokens) and all(t in site_tokens for t in tokens)
+
+    while len(parts) > 1 and is_site(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and is_site(parts[0]):
+        parts.pop(0)
+    if len(parts) == len(_title_parts(title)):
+        return title
+    # Rebuild from the original text so the separators inside the headline survive.
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip() if start >= 0 and end > start else title
+
+
+def _pick_title(meta: _Meta, traf_title: str | None, site_name: str | None, host: str | None) -> str | None:
+    cands = [
+        clean_text(t)
+        for t in (meta.ld_headline, meta.og_title, meta.twitter_title, meta.title_tag, traf_title)
+        if t and clean_text(t)
+    ]
+    site_names = [s for s in (site_name, meta.site_name) if s]
+    if host:
+        site_names.append(host.removeprefix("www.").split(".")[0])
+    # An <h1> that another source confirms is the headline as the reader sees it.
+    norm_cands = [normalise_line(c) for c in cands]
+    for h1 in meta.h1[:5]:
+        nh = normalise_line(h1)
+        if len(nh) >= 8 and any(nh == c or (nh in c and len(nh) > 0.4 * len(c)) for c in norm_cands):
+            return h1
+    stripped = [_strip_site(c, site_names) for c in cands]
+    for s in stripped:
+        if s:
+            return s
+    return meta.h1[0] if meta.h1 else None
+
+
+# --- body -----------------------------------------------------------------------------------------
+
+_BLOCK_TAGS = {"p", "head", "quote", "code", "item", "cell", "list", "table", "row", "div"}
+
+
+def _block_text(el: etree._Element) -> str:
+    return clean_text(xmltotxt(el, False))
+
+
+def _link_chars(el: etree._Element) -> int:
+    return sum(len(clean_text("".join(ref.itertext()))) for ref in el.iter("ref"))
+
+
+def _blocks(body: etree._Element | None) -> list[Block]:
+    """Flatten trafilatura's output tree into blocks, one per paragraph, heading or list item."""
+    blocks: list[Block] = []
+    if body is None:
+        return blocks
+    group = 0
+
+    def add(el: etree._Element, kind: str, grp: int) -> None:
+        links = _link_chars(el)
+        copy = etree.fromstring(etree.tostring(el, with_tail=False)) if links else el
+        if links:
+            etree.strip_tags(copy, "ref")
+        text = xmltotxt(copy, False)
+        for line in text.split("\n"):
+            line = clean_text(line)
+            if line:
+                # A line broken off a block keeps the block's link share as its estimate.
+                share = links / max(1, len(clean_text(text)))
+                blocks.append(Block(line, kind, round(share * len(line)), grp))
+
+    def walk(el: etree._Element) -> None:
+        nonlocal group
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue
+            if tag == "list":
+                group += 1
+                grp = group
+                for item in child.iter("item"):
+                    add(item, "item", grp)
+            elif tag == "table":
+                group += 1
+                grp = group
+                for row in child.iter("row"):
+                    add(row, "cell", grp)
+            elif tag == "quote" and len(child) and all(c.tag in _BLOCK_TAGS for c in child):
+                walk(child)
+            elif tag in ("head", "p", "quote", "code"):
+                add(child, tag if tag != "quote" else "p", -1)
+            elif tag in ("graphic", "lb"):
+                continue
+            else:
+                add(child, "p", -1)
+
+    walk(body)
+    return blocks
+
+
+def _similar(a: str, b: str) -> bool:
+    """Same text up to case, punctuation and whitespace, or one the truncated start of the other."""
+    na, nb = normalise_line(a), normalise_line(b)
+    if not na or not nb:
+        return False
+    if na == nb:
+        return True
+    short, long_ = (na, nb) if len(na) < len(nb) else (nb, na)
+    return len(short) >= 40 and long_.startswith(short.rstrip(".…"))
+
+
+def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
+    for cand in (meta.html_lang, meta.ld_lang, meta.og_locale, content_language):
+        code = normalise_lang(cand.split(",")[0] if cand else None)
+        if code:
+            return code
+    return None
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    m = re.match(r"^[a-z][a-z0-9+.-]*://([^/:?#]+)", url, re.I)
+    return m.group(1).lower() if m else None
+
+
+def extract(
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    content_language: str | None = None,
+    options: ExtractOptions | None = None,
+) -> Article | None:
+    """Extract the clean article from ``html``; None when the page is not an article or is empty."""
+    opts = options or DEFAULT_OPTIONS
+    try:
+        return _extract(html, url, content_language, opts)
+    except (ValueError, TypeError, etree.LxmlError, RecursionError, AttributeError) as exc:
+        logger.warning("extraction failed for %s: %s", url, exc)
+        return None
+
+
+def _extract(html: str | bytes, url: str | None, content_language: str | None, opts: ExtractOptions) -> Article | None:
+    if not html:
+        return None
+    text = decode_html(html)
+    if not text.strip():
+        return None
+    tree = load_html(text)
+    if tree is None:
+        return None
+    meta = _read_meta(tree)
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_links=True,
+        include_tables=opts.include_tables,
+        include_formatting=False,
+        include_images=False,
+    )
+    if doc is None:
+        return None
+
+    blocks = clean_blocks(
+        _blocks(doc.body),
+        extra_lines=opts.extra_boilerplate_lines,
+        extra_prefixes=opts.extra_boilerplate_prefixes,
+        site_lines=opts.site_boilerplate,
+        link_ratio=opts.link_ratio,
+    )
+    site_name = clean_text(meta.site_name or doc.sitename or "") or None
+    title = _pick_title(meta, doc.title, site_name, _host(url))
+
+    # The body never repeats the title.
+    while blocks and title and _similar(blocks[0].text, title):
+        blocks.pop(0)
+    blocks = [b for b in blocks if not (title and b.kind == "head" and _similar(b.text, title))]
+
+    lede: str | None = None
+    standfirst = next(
+        (clean_text(d) for d in (meta.ld_description, meta.og_description, meta.description) if d), None
+    )
+    if blocks and standfirst and _similar(blocks[0].text, standfirst):
+        lede = blocks.pop(0).text
+    else:
+        for i, b in enumerate(blocks):
+            if b.kind in ("p", "quote") or (b.kind != "head" and word_count(b.text) >= 8):
+                if i == 0:
+                    lede = blocks.pop(0).text
+                break
+    body = "\n\n".join(b.text for b in blocks)
+    if lede and not body:
+        body, lede = lede, None
+    full = "\n\n".join(p for p in (lede, body) if p)
+    if len(full) < opts.min_body_chars:
+        return None
+
+    declared = _declared_lang(meta, content_language)
+    lang, conf, source = (None, None, None)
+    if opts.detect_lang:
+        lang, conf, source = detect_language(full, declared)
+    return Article(
+        title=title,
+        lede=lede,
+        body=body,
+        author=clean_text(meta.ld_author or doc.author or "") or None,
+        published=doc.date or None,
+        site_name=site_name,
+        canonical_url=meta.canonical or doc.url or url,
+        lang=lang,
+        lang_confidence=round(conf, 4) if conf is not None else None,
+        declared_lang=declared,
+        lang_source=source,
+    )
