@@ -29,13 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import trafilatura  # noqa: E402
+import trafilatura
 
-from crawler.extract import extract  # noqa: E402
+from crawler.extract import extract
 
 __all__ = ["PageResult", "Scores", "load_corpus", "main", "run", "score_body", "shingles"]
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 
 
 def shingles(text: str | None, n: int = 4) -> Counter[tuple[str, ...]]:
@@ -56,12 +57,15 @@ def score_body(pred: str | None, truth: str | None) -> tuple[float | None, float
 
 
 def _norm_title(t: str | None) -> str:
-    return " ".join((t or "").split()).casefold()
+    # Whitespace-normalised; soft hyphens and zero-width characters are not text.
+    t = (t or "").translate(_INVISIBLE)
+    return " ".join(t.split()).casefold()
 
 
 def title_f1(pred: str | None, truth: str) -> float:
-    p, t = Counter(w.casefold() for w in _WORD_RE.findall(pred or "")), Counter(
-        w.casefold() for w in _WORD_RE.findall(truth)
+    p, t = (
+        Counter(w.casefold() for w in _WORD_RE.findall(pred or "")),
+        Counter(w.casefold() for w in _WORD_RE.findall(truth)),
     )
     m = sum((p & t).values())
     if not m:
@@ -162,7 +166,15 @@ def summarise(results: list[PageResult], truth: dict[str, dict[str, Any]]) -> Sc
     langed = [(r.lang, truth[r.id]["lang"]) for r in results if truth[r.id].get("lang")]
     lang_acc = sum(a == b for a, b in langed) / len(langed) if langed else None
     return Scores(
-        len(results), p, r, f1, exact, tf1, len(titled), lang_acc, len(langed),
+        len(results),
+        p,
+        r,
+        f1,
+        exact,
+        tf1,
+        len(titled),
+        lang_acc,
+        len(langed),
         statistics.median(r.ms for r in results) if results else 0.0,
     )
 

@@ -42,80 +42,78 @@ class Block:
         return self.link_chars / n if n else 0.0
 
 
+def _split(*groups: str) -> tuple[str, ...]:
+    return tuple(item for group in groups for item in group.split("|") if item)
+
+
 # Whole lines that are boilerplate wherever they appear (compared after normalise_line()).
 BOILERPLATE_LINES: frozenset[str] = frozenset(
-    {
+    _split(
         # English
-        "latest videos", "latest video", "videos", "video", "watch", "watch video", "watch the video",
-        "share this article", "share this story", "share this", "share", "share on facebook",
-        "share on twitter", "share on whatsapp", "share via email", "share article", "tweet", "email",
-        "print", "copy link", "link copied", "click me", "click here", "advertisement", "advertising",
-        "sponsored", "sponsored content", "related", "related articles", "related stories", "related news",
-        "related content", "related posts", "related topics", "recommended", "recommended for you",
-        "you may also like", "you might also like", "more from", "more stories", "more news", "top stories",
-        "most read", "most popular", "trending", "trending now", "also read", "read more", "read also",
-        "see also", "follow us", "follow us on", "subscribe", "subscribe now", "sign up", "newsletter",
-        "sign up for our newsletter", "comments", "leave a comment", "show comments", "load comments",
-        "skip to content", "skip to main content", "back to top", "scroll to continue with content",
-        "story continues below advertisement", "article continues below", "continue reading",
-        "continue reading below", "reading time", "listen to this article", "listen", "all rights reserved",
-        "image", "photo", "getty images", "next article", "previous article", "next", "previous",
-        "topics", "tags", "more on this story", "explore more", "don't miss", "read next", "up next",
+        "latest videos|latest video|videos|video|watch|watch video|watch the video|share this article"
+        "|share this story|share this|share|share on facebook|share on twitter|share on whatsapp"
+        "|share via email|share article|tweet|email|print|copy link|link copied|click me|click here"
+        "|advertisement|advertising|sponsored|sponsored content|related|related articles|related stories"
+        "|related news|related content|related posts|related topics|recommended|recommended for you"
+        "|you may also like|you might also like|more from|more stories|more news|top stories|most read"
+        "|most popular|trending|trending now|also read|read more|read also|see also|follow us"
+        "|follow us on|subscribe|subscribe now|sign up|newsletter|sign up for our newsletter|comments"
+        "|leave a comment|show comments|load comments|skip to content|skip to main content|back to top"
+        "|scroll to continue with content|story continues below advertisement|article continues below"
+        "|continue reading|continue reading below|reading time|listen to this article|listen"
+        "|all rights reserved|image|photo|getty images|next article|previous article|next|previous|topics"
+        "|tags|more on this story|explore more|don't miss|read next|up next",
         # Hindi
-        "यह भी पढ़ें", "ये भी पढ़ें", "इसे भी पढ़ें", "ये भी पढ़े", "यह भी पढ़े", "और पढ़ें", "लेटेस्ट वीडियो",
-        "शेयर करें", "वीडियो", "टॉप स्टोरीज", "संबंधित खबरें", "लेटेस्ट न्यूज़", "ताजा खबरें",
+        "यह भी पढ़ें|ये भी पढ़ें|इसे भी पढ़ें|ये भी पढ़े|यह भी पढ़े|और पढ़ें|लेटेस्ट वीडियो|शेयर करें"
+        "|वीडियो|टॉप स्टोरीज|संबंधित खबरें|लेटेस्ट न्यूज़|ताजा खबरें",
         # German
-        "lesen sie auch", "auch interessant", "mehr zum thema", "weitere artikel", "artikel teilen",
-        "teilen", "anzeige", "werbung", "das könnte sie auch interessieren", "mehr lesen", "weiterlesen",
-        "zum thema", "empfehlungen", "newsletter abonnieren", "kommentare", "videos", "meistgelesen",
+        "lesen sie auch|auch interessant|mehr zum thema|weitere artikel|artikel teilen|teilen|anzeige"
+        "|werbung|das könnte sie auch interessieren|mehr lesen|weiterlesen|zum thema|empfehlungen"
+        "|newsletter abonnieren|kommentare|videos|meistgelesen",
         # French
-        "lire aussi", "à lire aussi", "a lire aussi", "lire la suite", "partager", "partager cet article",
-        "publicité", "sur le même sujet", "à voir aussi", "vidéos", "dernières vidéos", "suivez-nous",
+        "lire aussi|à lire aussi|a lire aussi|lire la suite|partager|partager cet article|publicité"
+        "|sur le même sujet|à voir aussi|vidéos|dernières vidéos|suivez-nous",
         # Spanish / Portuguese / Italian
-        "lee también", "leer más", "te puede interesar", "comparte este artículo", "compartir",
-        "publicidad", "noticias relacionadas", "últimos vídeos", "síguenos", "leia também", "leia mais",
-        "compartilhe", "publicidade", "leggi anche", "condividi", "pubblicità", "ultimi video",
+        "lee también|leer más|te puede interesar|comparte este artículo|compartir|publicidad"
+        "|noticias relacionadas|últimos vídeos|síguenos|leia também|leia mais|compartilhe|publicidade"
+        "|leggi anche|condividi|pubblicità|ultimi video",
         # Dutch / Scandinavian
-        "lees ook", "lees meer", "delen", "advertentie", "les også", "les mer", "del artikkelen", "annonse",
-        "läs också", "läs mer", "dela", "annons", "læs også", "læs mere", "del artiklen",
+        "lees ook|lees meer|delen|advertentie|les også|les mer|del artikkelen|annonse|läs också|läs mer"
+        "|dela|annons|læs også|læs mere|del artiklen",
         # Russian / Ukrainian / Polish / Turkish
-        "читайте также", "читать далее", "поделиться", "реклама", "смотрите также", "видео",
-        "читайте також", "поділитися", "czytaj także", "czytaj też", "czytaj więcej", "udostępnij",
-        "reklama", "ayrıca okuyun", "ilginizi çekebilir", "paylaş", "reklam", "devamını oku",
+        "читайте также|читать далее|поделиться|реклама|смотрите также|видео|читайте також|поділитися"
+        "|czytaj także|czytaj też|czytaj więcej|udostępnij|reklama|ayrıca okuyun|ilginizi çekebilir"
+        "|paylaş|reklam|devamını oku",
         # Arabic / Persian / Urdu
-        "اقرأ أيضا", "اقرأ أيضاً", "شارك", "شارك المقال", "إعلان", "اقرأ المزيد", "همچنین بخوانید",
-        "یہ بھی پڑھیں",
+        "اقرأ أيضا|اقرأ أيضاً|شارك|شارك المقال|إعلان|اقرأ المزيد|همچنین بخوانید|یہ بھی پڑھیں",
         # Indonesian / Malay
-        "baca juga", "baca selengkapnya", "bagikan", "iklan", "artikel berkaitan",
+        "baca juga|baca selengkapnya|bagikan|iklan|artikel berkaitan",
         # Japanese / Chinese / Korean
-        "関連記事", "あわせて読みたい", "シェア", "広告", "相关阅读", "相关新闻", "分享", "广告", "관련기사",
-        "공유하기", "광고",
+        "関連記事|あわせて読みたい|シェア|広告|相关阅读|相关新闻|分享|广告|관련기사|공유하기|광고",
         # Bengali / Tamil / other Indic
-        "আরও পড়ুন", "এটাও পড়ুন", "மேலும் படிக்க", "हे पण वाचा", "આ પણ વાંચો",
-    }
+        "আরও পড়ুন|এটাও পড়ুন|மேலும் படிக்க|हे पण वाचा|આ પણ વાંચો",
+    )
 )
 
 # Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
-BOILERPLATE_PREFIXES: tuple[str, ...] = (
-    "also read", "read also", "read more", "more:", "related:", "see also", "follow us on", "watch:",
-    "click here to", "sign up for", "subscribe to our", "यह भी पढ़ें", "ये भी पढ़ें", "ये भी पढ़े",
-    "यह भी पढ़े", "इसे भी पढ़ें", "और पढ़ें", "lesen sie auch", "lesen sie mehr", "mehr zum thema",
-    "auch interessant", "lire aussi", "à lire aussi", "a lire aussi", "lee también", "leer más",
-    "leia também", "leia mais", "leggi anche", "lees ook", "les også", "läs också", "læs også",
-    "читайте также", "читайте також", "смотрите также", "czytaj także", "czytaj też", "ayrıca okuyun",
-    "اقرأ أيضا", "اقرأ أيضاً", "baca juga", "関連記事", "相关阅读", "আরও পড়ুন", "یہ بھی پڑھیں",
+BOILERPLATE_PREFIXES: tuple[str, ...] = _split(
+    "also read|read also|read more|more:|related:|see also|follow us on|watch:|click here to"
+    "|sign up for|subscribe to our|यह भी पढ़ें|ये भी पढ़ें|ये भी पढ़े|यह भी पढ़े|इसे भी पढ़ें"
+    "|और पढ़ें|lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|lire aussi|à lire aussi"
+    "|a lire aussi|lee también|leer más|leia também|leia mais|leggi anche|lees ook|les også|läs också"
+    "|læs også|читайте также|читайте також|смотрите также|czytaj także|czytaj też|ayrıca okuyun"
+    "|اقرأ أيضا|اقرأ أيضاً|baca juga|関連記事|相关阅读|আরও পড়ুন|یہ بھی پڑھیں",
 )
 
 # Headings that open a run of teaser/video links rather than article text.
 SECTION_MARKERS: frozenset[str] = frozenset(
-    {
-        "latest videos", "latest video", "videos", "video", "related", "related articles",
-        "related stories", "related news", "recommended", "more stories", "more news", "top stories",
-        "most read", "most popular", "trending", "trending now", "you may also like", "you might also like",
-        "more from", "read next", "up next", "don't miss", "लेटेस्ट वीडियो", "वीडियो", "टॉप स्टोरीज",
-        "संबंधित खबरें", "mehr zum thema", "meistgelesen", "weitere artikel", "sur le même sujet",
-        "noticias relacionadas", "читайте также", "関連記事", "相关新闻",
-    }
+    _split(
+        "latest videos|latest video|videos|video|related|related articles|related stories|related news"
+        "|recommended|more stories|more news|top stories|most read|most popular|trending|trending now"
+        "|you may also like|you might also like|more from|read next|up next|don't miss|लेटेस्ट वीडियो"
+        "|वीडियो|टॉप स्टोरीज|संबंधित खबरें|mehr zum thema|meistgelesen|weitere artikel|sur le même sujet"
+        "|noticias relacionadas|читайте также|関連記事|相关新闻",
+    )
 )
 
 _SEPARATORS = ":-–—|»>›•·,.;!/"

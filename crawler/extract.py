@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 
 import trafilatura
@@ -37,7 +38,6 @@ logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
 EXTRACTOR_VERSION = "1"
-
 
 
 def _mark_ranges() -> str:
@@ -104,19 +104,40 @@ def _sniff_encoding(body: bytes) -> str | None:
 
 
 def decode_html(html: str | bytes, content_type: str | None = None) -> str:
-    """Text of the page: bytes decoded by BOM, HTTP/meta charset, else sniffed."""
+    """Text of the page: bytes decoded by BOM, HTTP/meta charset, else sniffed.
+
+    A page declared as a single-byte charset whose bytes are valid UTF-8 with non-ASCII characters is
+    UTF-8 mislabelled (a real Latin-1 page almost never forms valid multi-byte sequences).
+    """
     if isinstance(html, str):
         return html
-    _, text = html_to_unicode(content_type, html, auto_detect_fun=_sniff_encoding)
+    encoding, text = html_to_unicode(content_type, html, auto_detect_fun=_sniff_encoding)
+    if encoding.replace("-", "").lower() not in ("utf8", "utf16", "utf32") and not html.isascii():
+        try:
+            return html.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     return text
 
 
 # --- structured metadata --------------------------------------------------------------------------
 
 _ARTICLE_TYPES = {
-    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
-    "backgroundnewsarticle", "reviewnewsarticle", "blogposting", "socialmediaposting", "liveblogposting",
-    "report", "scholarlyarticle", "techarticle", "webpage", "creativework",
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "reviewnewsarticle",
+    "blogposting",
+    "socialmediaposting",
+    "liveblogposting",
+    "report",
+    "scholarlyarticle",
+    "techarticle",
+    "webpage",
+    "creativework",
 }
 
 
@@ -227,7 +248,7 @@ def _read_meta(tree: HtmlElement) -> _Meta:
             if meta.ld_type and not is_article:
                 continue
             if is_article or not meta.ld_type:
-                meta.ld_type = sorted(types)[0]
+                meta.ld_type = min(types)
                 meta.ld_headline = _ld_text(obj.get("headline")) or meta.ld_headline
                 meta.ld_body = _ld_text(obj.get("articleBody")) or meta.ld_body
                 meta.ld_description = _ld_text(obj.get("description")) or meta.ld_description
@@ -239,7 +260,9 @@ def _read_meta(tree: HtmlElement) -> _Meta:
 
 # --- title ----------------------------------------------------------------------------------------
 
-_TITLE_SPLIT_RE = re.compile(r"\s+(?:[|\-–—:·•»«/]|::)\s+")
+# A separator between a headline and a site name, section or kicker.
+_SEP_CHARS = "|-–—:·•»«/｜：~"
+_TITLE_SPLIT_RE = re.compile(r"\s+(?:[|\-–—:·•»«/~]|::)\s+|\s*[｜：]\s*|\s+\|\s*|\s*\|\s+")
 
 
 def _title_parts(title: str) -> list[str]:
@@ -247,7 +270,7 @@ def _title_parts(title: str) -> list[str]:
 
 
 def _strip_site(title: str, site_names: list[str]) -> str:
-    """``title`` without a leading/trailing part that names the site."""
+    """``title`` without leading/trailing parts that name the site."""
     parts = _title_parts(title)
     if len(parts) < 2:
         return title
@@ -256,43 +279,69 @@ def _strip_site(title: str, site_names: list[str]) -> str:
 
     def is_site(part: str) -> bool:
         norm = normalise_line(part)
-        if norm in sites:
+        if norm in sites or any(len(s) >= 4 and (s in norm or norm in s) for s in sites):
             return True
         tokens = re.findall(r"\w+", norm)
         return bool(tokens) and all(t in site_tokens for t in tokens)
 
+    n = len(parts)
     while len(parts) > 1 and is_site(parts[-1]):
         parts.pop()
     while len(parts) > 1 and is_site(parts[0]):
         parts.pop(0)
-    if len(parts) == len(_title_parts(title)):
+    if len(parts) == n:
         return title
-    # Rebuild from the original text so the separators inside the headline survive.
+    # Cut the original text so that separators inside the headline survive.
     start = title.find(parts[0])
     end = title.rfind(parts[-1]) + len(parts[-1])
     return title[start:end].strip() if start >= 0 and end > start else title
 
 
+def _reduce_by(cand: str, other: str) -> str | None:
+    """``other`` when ``cand`` is ``other`` plus a separated prefix/suffix (site name, section)."""
+    if len(other) < 8 or len(other) >= len(cand):
+        return None
+    if cand.startswith(other):
+        rest = cand[len(other) :].lstrip()
+        if rest and rest[0] in _SEP_CHARS + "[(" and len(rest) < len(cand) * 0.7:
+            return other
+    if cand.endswith(other):
+        rest = cand[: -len(other)].rstrip()
+        # A prefix before a colon is a kicker that belongs to the headline; other separators
+        # introduce a site or section name.
+        if rest and rest[-1] in _SEP_CHARS and rest[-1] not in ":：" and len(rest) < len(cand) * 0.5:
+            return other
+    return None
+
+
 def _pick_title(meta: _Meta, traf_title: str | None, site_name: str | None, host: str | None) -> str | None:
-    cands = [
-        clean_text(t)
-        for t in (meta.ld_headline, meta.og_title, meta.twitter_title, meta.title_tag, traf_title)
-        if t and clean_text(t)
+    """The headline: og:title, JSON-LD headline, <h1>, <title> in that order of trust, each freed of
+    site-name parts found by comparing the candidates with each other and with the site's name."""
+    raw = [
+        meta.og_title,
+        meta.ld_headline,
+        meta.twitter_title,
+        meta.h1[0] if meta.h1 else None,
+        meta.title_tag,
+        traf_title,
     ]
+    cands = [clean_text(unescape(t)) for t in raw if t]
+    cands = [c for c in cands if c]
+    if not cands:
+        return None
     site_names = [s for s in (site_name, meta.site_name) if s]
     if host:
-        site_names.append(host.removeprefix("www.").split(".")[0])
-    # An <h1> that another source confirms is the headline as the reader sees it.
-    norm_cands = [normalise_line(c) for c in cands]
-    for h1 in meta.h1[:5]:
-        nh = normalise_line(h1)
-        if len(nh) >= 8 and any(nh == c or (nh in c and len(nh) > 0.4 * len(c)) for c in norm_cands):
-            return h1
-    stripped = [_strip_site(c, site_names) for c in cands]
-    for s in stripped:
-        if s:
-            return s
-    return meta.h1[0] if meta.h1 else None
+        bare_host = host.removeprefix("www.")
+        site_names += [bare_host, bare_host.rsplit(".", 1)[0], bare_host.split(".")[0]]
+    reduced = []
+    for c in cands:
+        best = c
+        for other in cands:
+            r = _reduce_by(c, other)
+            if r and len(r) < len(best):
+                best = r
+        reduced.append(_strip_site(best, site_names))
+    return next((r for r in reduced if r), None)
 
 
 # --- body -----------------------------------------------------------------------------------------
@@ -358,14 +407,118 @@ def _blocks(body: etree._Element | None) -> list[Block]:
 
 
 def _similar(a: str, b: str) -> bool:
-    """Same text up to case, punctuation and whitespace, or one the truncated start of the other."""
+    """Same text up to case, punctuation and whitespace, or one a truncated ("…") start of the other."""
     na, nb = normalise_line(a), normalise_line(b)
     if not na or not nb:
         return False
     if na == nb:
         return True
     short, long_ = (na, nb) if len(na) < len(nb) else (nb, na)
-    return len(short) >= 40 and long_.startswith(short.rstrip(".…"))
+    short = short.rstrip(".… ")
+    return len(short) >= 40 and long_.startswith(short) and len(short) >= 0.6 * len(long_)
+
+
+_STANDFIRST_CLASS_RE = re.compile(
+    r"(?:^|[\s_-])(?:standfirst|dek|deck|lede|summary|sub-?title|subhead(?:line)?|sapo|chapo|chapeau|"
+    r"excerpt|teaser-?text)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_STANDFIRST_TAGS = ("p", "div", "h2", "h3", "span", "strong", "b", "em")
+
+
+def _find_standfirst(
+    tree: HtmlElement, meta: _Meta, title: str | None, first_block: str | None
+) -> str | None:
+    """The standfirst under the headline: an element after the <h1> and before the body that carries a
+    dek/summary class or repeats the page's description."""
+    h1s = list(tree.iter("h1"))
+    if not h1s:
+        return None
+    h1 = h1s[0]
+    if title:
+        nt = normalise_line(title)
+        h1 = next((h for h in h1s if normalise_line(h.text_content()) == nt), h1)
+    descs = [
+        normalise_line(clean_text(unescape(d)))
+        for d in (meta.ld_description, meta.og_description, meta.description)
+        if d
+    ]
+    first = normalise_line(first_block) if first_block else None
+    seen = 0
+    for el in h1.xpath("following::*[position() <= 120]"):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in ("nav", "header", "footer", "aside", "form", "script", "style", "ul", "ol", "figure"):
+            continue
+        if tag not in _STANDFIRST_TAGS:
+            continue
+        if el.find(".//script") is not None or el.find(".//style") is not None:
+            continue
+        text = " ".join(clean_text(el.text_content()).split())
+        if len(text) < 30:
+            continue
+        seen += 1
+        norm = normalise_line(text)
+        if first and (first.startswith(norm) or norm.startswith(first)) and not any(d == norm for d in descs):
+            return None  # reached the body (or its container) without meeting a standfirst
+        if len(text) > 700 or el.find(".//p") is not None and tag != "p":
+            continue
+        if el.xpath("ancestor::a") or el.find(".//a") is not None and _link_text_share(el) > 0.5:
+            continue
+        if any(
+            d
+            and (d == norm or (len(d) > 60 and norm.startswith(d.rstrip(".… ")) and len(norm) < 1.5 * len(d)))
+            for d in descs
+        ):
+            return text
+        cls = " ".join(filter(None, (el.get("class"), el.get("itemprop"), el.get("id"))))
+        if cls and _STANDFIRST_CLASS_RE.search(cls):
+            return text
+        if seen >= 8:
+            break
+    return None
+
+
+def _link_text_share(el: HtmlElement) -> float:
+    total = len(clean_text(el.text_content()))
+    links = sum(len(clean_text(a.text_content())) for a in el.iter("a"))
+    return links / total if total else 0.0
+
+
+_NON_ARTICLE_TYPES = {
+    "website",
+    "collectionpage",
+    "itemlist",
+    "searchresultspage",
+    "profilepage",
+    "aboutpage",
+    "contactpage",
+    "faqpage",
+    "product",
+    "organization",
+    "person",
+    "webpage",
+}
+
+
+def _looks_like_article(tree: HtmlElement, meta: _Meta, words: int, date: str | None) -> bool:
+    """Whether the page is an article rather than an index, section or service page."""
+    og = (meta.og_type or "").lower()
+    ld = (meta.ld_type or "").lower()
+    strong = (
+        og.startswith("article")
+        or og in ("news", "blog", "video.other")
+        or (bool(ld) and ld not in _NON_ARTICLE_TYPES)
+    )
+    if strong:
+        return True
+    declared_index = og in ("website", "profile", "product") or ld in _NON_ARTICLE_TYPES
+    if declared_index:
+        # Some article pages carry a generic og:type; a long text with a date still reads as one.
+        return words >= 300 and date is not None
+    has_article_el = tree.find(".//article") is not None
+    return words >= 80 and (has_article_el or date is not None) or words >= 200
 
 
 def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
@@ -379,7 +532,7 @@ def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
 def _host(url: str | None) -> str | None:
     if not url:
         return None
-    m = re.match(r"^[a-z][a-z0-9+.-]*://([^/:?#]+)", url, re.I)
+    m = re.match(r"^[a-z][a-z0-9+.-]*://([^/:?#]+)", url, re.IGNORECASE)
     return m.group(1).lower() if m else None
 
 
@@ -394,12 +547,14 @@ def extract(
     opts = options or DEFAULT_OPTIONS
     try:
         return _extract(html, url, content_language, opts)
-    except (ValueError, TypeError, etree.LxmlError, RecursionError, AttributeError) as exc:
+    except (ValueError, TypeError, etree.LxmlError, RecursionError) as exc:
         logger.warning("extraction failed for %s: %s", url, exc)
         return None
 
 
-def _extract(html: str | bytes, url: str | None, content_language: str | None, opts: ExtractOptions) -> Article | None:
+def _extract(
+    html: str | bytes, url: str | None, content_language: str | None, opts: ExtractOptions
+) -> Article | None:
     if not html:
         return None
     text = decode_html(html)
@@ -438,22 +593,26 @@ def _extract(html: str | bytes, url: str | None, content_language: str | None, o
     blocks = [b for b in blocks if not (title and b.kind == "head" and _similar(b.text, title))]
 
     lede: str | None = None
-    standfirst = next(
-        (clean_text(d) for d in (meta.ld_description, meta.og_description, meta.description) if d), None
-    )
-    if blocks and standfirst and _similar(blocks[0].text, standfirst):
-        lede = blocks.pop(0).text
-    else:
-        for i, b in enumerate(blocks):
-            if b.kind in ("p", "quote") or (b.kind != "head" and word_count(b.text) >= 8):
-                if i == 0:
-                    lede = blocks.pop(0).text
+    standfirst = _find_standfirst(tree, meta, title, blocks[0].text if blocks else None)
+    if standfirst:
+        lede = standfirst
+        for i, b in enumerate(blocks[:3]):
+            if _similar(b.text, standfirst):
+                del blocks[: i + 1]
                 break
+    if lede is None:
+        descs = [
+            clean_text(unescape(d)) for d in (meta.ld_description, meta.og_description, meta.description) if d
+        ]
+        if blocks and any(_similar(blocks[0].text, d) for d in descs) or blocks and blocks[0].kind in ("p", "quote") or blocks and word_count(blocks[0].text) >= 12:
+            lede = blocks.pop(0).text
     body = "\n\n".join(b.text for b in blocks)
     if lede and not body:
         body, lede = lede, None
     full = "\n\n".join(p for p in (lede, body) if p)
     if len(full) < opts.min_body_chars:
+        return None
+    if not _looks_like_article(tree, meta, word_count(full), doc.date):
         return None
 
     declared = _declared_lang(meta, content_language)

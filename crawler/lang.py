@@ -23,8 +23,7 @@ MIN_LETTERS = 40
 MAX_CHARS = 3000
 
 LANGDETECT_LANGS: frozenset[str] = frozenset(
-    "af ar bg bn ca cs cy da de el en es et fa fi fr gu he hi hr hu id it ja kn ko lt lv mk ml mr ne nl "
-    "no pa pl pt ro ru sk sl so sq sv sw ta te th tl tr uk ur vi zh".split()
+    ["af", "ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "es", "et", "fa", "fi", "fr", "gu", "he", "hi", "hr", "hu", "id", "it", "ja", "kn", "ko", "lt", "lv", "mk", "ml", "mr", "ne", "nl", "nb", "pa", "pl", "pt", "ro", "ru", "sk", "sl", "so", "sq", "sv", "sw", "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh"]
 )
 
 # Languages that detectors confuse with each other; within a group the declared language wins.
@@ -41,7 +40,18 @@ _CLOSE_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"fa", "ur", "ar", "ps"}),
 )
 
-_ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "zh-cn": "zh", "zh-tw": "zh", "fil": "tl"}
+# Old or regional codes to the ISO 639-1 code we store. Norwegian text is tagged Bokmål, its
+# usual written form, unless the page says Nynorsk.
+_ALIASES = {
+    "iw": "he",
+    "in": "id",
+    "ji": "yi",
+    "jw": "jv",
+    "zh-cn": "zh",
+    "zh-tw": "zh",
+    "fil": "tl",
+    "no": "nb",
+}
 
 _lock = threading.Lock()
 _detectors: dict[str, Any] = {}
@@ -139,12 +149,19 @@ def detect_language(text: str, declared: str | None = None) -> tuple[str | None,
         return ld_lang, ld_prob, "langdetect+declared"
     if ld_lang and ld_lang == li_lang and ld_prob >= 0.5:
         # A declared language close to what both detectors say (ms vs id, nb vs no) is more specific.
-        if declared and declared != ld_lang and _close(declared, ld_lang) and declared not in LANGDETECT_LANGS:
+        if (
+            declared
+            and declared != ld_lang
+            and _close(declared, ld_lang)
+            and declared not in LANGDETECT_LANGS
+        ):
             return declared, ld_prob, "declared"
         return ld_lang, ld_prob, "langdetect"
     # The page declares a language that langid confirms and langdetect does not know or is close to.
-    if declared and li_lang == declared and (
-        declared not in LANGDETECT_LANGS or _close(ld_lang, declared) or ld_prob < 0.9
+    if (
+        declared
+        and li_lang == declared
+        and (declared not in LANGDETECT_LANGS or _close(ld_lang, declared) or ld_prob < 0.9)
     ):
         return declared, li_prob, "langid+declared"
     # langdetect lacks the language: langid, when sure, is the better judge.

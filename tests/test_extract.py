@@ -48,3 +48,113 @@ def test_bad_input_gives_none() -> None:
     assert extract("<html><body></body></html>") is None
     assert extract(b"\x00\xff\xfe garbage <<<>>>") is None
     assert extract("<p>too short</p>", options=ExtractOptions()) is None
+
+
+def test_hindi_lede_and_body_exact(hindi: tuple[dict, object]) -> None:
+    expected, art = hindi
+    assert art.lede == expected["lede"]
+    assert art.body.split("\n\n") == expected["body_paragraphs"]
+    assert art.text == "\n\n".join([expected["lede"], *expected["body_paragraphs"]])
+
+
+def test_hindi_subheadings_are_own_paragraphs(hindi: tuple[dict, object]) -> None:
+    expected, art = hindi
+    paragraphs = art.body.split("\n\n")
+    for heading in expected["subheadings"]:
+        assert heading in paragraphs
+
+
+def test_hindi_no_boilerplate_lines(hindi: tuple[dict, object]) -> None:
+    expected, art = hindi
+    lines = {line.strip() for line in art.text.splitlines()}
+    for bad in expected["boilerplate_lines"] + expected.get("page_chrome_lines", []):
+        assert bad.strip() not in lines
+        assert bad.strip() not in art.text
+    # Body never repeats the title or the lede.
+    assert expected["title"] not in art.body
+    assert expected["lede"] not in art.body
+
+
+def test_hindi_metadata(hindi: tuple[dict, object]) -> None:
+    expected, art = hindi
+    assert art.published == expected["published"]
+    assert art.author == expected["author"]
+    assert art.site_name == expected["site_name"]
+    assert art.lang_confidence is not None and art.lang_confidence > 0.9
+    assert art.lang_source
+
+
+def test_every_sample_article_title_and_language() -> None:
+    articles = [a for a in _manifest()["articles"] if (SITE / a["path"].lstrip("/")).is_file()]
+    langs = {a["lang"] for a in articles}
+    assert len(langs) >= 5
+    for entry in articles:
+        art = extract(_page(entry["path"]), BASE + entry["path"])
+        assert art is not None, entry["path"]
+        assert art.title == entry["title"], entry["path"]
+        assert art.lang == entry["lang"], entry["path"]
+        assert art.lede and art.body
+        assert art.title not in art.body
+
+
+@pytest.mark.parametrize(
+    "path", ["index.html", "hi/index.html", "de/index.html", "city/index.html", "about.html", "privacy.html"]
+)
+def test_non_articles_give_none(path: str) -> None:
+    assert (SITE / path).is_file()
+    assert extract(_page(path), f"{BASE}/{path}") is None
+
+
+def test_bytes_decoded_from_meta_charset_and_mislabelled_utf8() -> None:
+    body = "<p>" + "Größere Straßenbahn fährt über die Brücke und hält am Klinikum. " * 12 + "</p>"
+    page = (
+        '<html><head><meta charset="windows-1252"><title>Neue Linie</title>'
+        '<meta property="og:type" content="article"></head>'
+        f"<body><article><h1>Neue Linie</h1>{body}</article></body></html>"
+    )
+    right = extract(page.encode("windows-1252"))
+    mislabelled = extract(page.encode("utf-8"))
+    assert right is not None and mislabelled is not None
+    assert "Größere Straßenbahn" in right.text
+    assert right.text == mislabelled.text
+    assert right.lang == "de"
+
+
+def test_soft_hyphens_and_zero_width_removed_from_title_and_text() -> None:
+    para = "".join(
+        f"<p>The coun\u00adcil met on Tues\u200bday, item {i}, to decide what happens to the old river site.</p>"
+        for i in range(8)
+    )
+    page = (
+        '<html lang="en"><head><meta property="og:type" content="article">'
+        "<title>River\u00adside park ap\u200bproved | The Courier</title></head>"
+        f"<body><article><h1>River\u00adside park ap\u200bproved</h1>{para}</article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None
+    assert art.title == "Riverside park approved"
+    assert "\u00ad" not in art.text and "\u200b" not in art.text
+    assert "council met on Tuesday" in art.text
+
+
+def test_options_extra_lines_and_site_boilerplate() -> None:
+    paras = "".join(
+        f"<p>Paragraph {i} of the story tells the reader something new about the harbour works.</p>"
+        for i in range(8)
+    )
+    page = (
+        '<html lang="en"><head><meta property="og:type" content="article"><title>Harbour</title></head>'
+        f"<body><article><h1>Harbour works begin</h1>{paras}<p>Get the Courier app today</p>"
+        "<p>Support local journalism now</p></article></body></html>"
+    )
+    plain = extract(page)
+    assert plain is not None and "Get the Courier app today" in plain.text
+    opts = ExtractOptions(
+        extra_boilerplate_lines=frozenset({"get the courier app today"}),
+        site_boilerplate=frozenset({"Support local journalism now"}),
+    )
+    cleaned = extract(page, options=opts)
+    assert cleaned is not None
+    assert "Get the Courier app today" not in cleaned.text
+    assert "Support local journalism now" not in cleaned.text
+    assert "Paragraph 7 of the story" in cleaned.text
