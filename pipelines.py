@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.extract import extract, word_count
+from crawler.extract import EXTRACTOR_VERSION, extract, word_count
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 
@@ -21,13 +21,15 @@ from archive.store import (
     DUPLICATE,
     NEW,
     UNCHANGED,
+    compress_html,
     content_hash,
     finish_run,
+    mark_checked,
     record_failure,
     start_run,
     store_article,
 )
-from crawler.items import Article, FetchFailed, RawPage
+from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.urls import domain_of
 
 logger = logging.getLogger(__name__)
@@ -71,8 +73,12 @@ class ExtractPipeline:
         return ExtractedPage(item, article)
 
 
-def article_record(page: RawPage, article: Article) -> dict[str, Any]:
-    """The archive row (and exported item) for an extracted page."""
+def article_record(page: RawPage, article: Article, *, keep_html: bool = True) -> dict[str, Any]:
+    """The archive row (and exported item) for an extracted page.
+
+    With ``keep_html`` the record also carries the compressed raw page (``html_z``, kept in
+    ``article_pages`` for re-extraction); StorePipeline removes it from the item it passes on.
+    """
     text = article.text
     return {
         "url": page.url,
@@ -94,6 +100,11 @@ def article_record(page: RawPage, article: Article) -> dict[str, Any]:
         "http_status": page.status,
         "etag": page.etag,
         "last_modified": page.last_modified,
+        "extractor_version": EXTRACTOR_VERSION,
+        "final_url": page.final_url,
+        "content_type": page.content_type,
+        "content_language": page.content_language,
+        "html_z": compress_html(page.html) if keep_html else None,
     }
 
 
@@ -108,6 +119,7 @@ class StorePipeline:
             raise NotConfigured(str(exc)) from exc
         self.Session = make_sessionmaker(self.engine)
         self.run_id: int | None = None
+        self.keep_html = crawler.settings.getbool("ARCHIVE_KEEP_HTML", True)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -121,7 +133,7 @@ class StorePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         arguments = {
-            "start": [u for u, _ in getattr(spider, "start_entries", [])][:100],
+            "start": [entry[0] for entry in getattr(spider, "start_entries", [])][:100],
             "max_depth": getattr(spider, "max_depth", None),
             "max_pages": getattr(spider, "max_pages", None),
         }
@@ -143,27 +155,56 @@ class StorePipeline:
                     failed_at=item.failed_at,
                 )
             raise DropItem(f"failed ({item.reason}): {item.url}", log_level="DEBUG")
+        if isinstance(item, NotModifiedPage):
+            with self.Session.begin() as session:
+                mark_checked(
+                    session, item.url, item.checked_at, etag=item.etag, last_modified=item.last_modified
+                )
+            raise DropItem(f"not modified: {item.url}", log_level="DEBUG")
         if not isinstance(item, ExtractedPage):
             return item
-        record = article_record(item.page, item.article)
+        record = article_record(item.page, item.article, keep_html=self.keep_html)
         with self.Session.begin() as session:
             outcome = store_article(session, record)
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:
             raise _drop(self.crawler, "duplicate", item.page.url)
-        return record
+        return {k: v for k, v in record.items() if k != "html_z"}
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
         skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})
+        failures = {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("failed/")}
         counts = {
             "pages_fetched": int(stats.get("discovery/html_pages", 0)),
             "archived": int(stats.get(f"archive/{NEW}", 0)),
             "updated": int(stats.get("archive/changed", 0)) + int(stats.get(f"archive/{UNCHANGED}", 0)),
-            "failed": sum(int(v) for k, v in stats.items() if k.startswith("failed/")),
+            "failed": sum(failures.values()),
             "skipped": {k: v for k, v in skipped.items() if v},
+            "requested": int(stats.get("downloader/request_count", 0)),
+            "not_modified": int(stats.get("incremental/not_modified", 0)),
+            "not_requested": int(stats.get("incremental/not_requested", 0)),
+            "changed": int(stats.get("archive/changed", 0)),
+            "unchanged": int(stats.get(f"archive/{UNCHANGED}", 0)),
+            "failures": failures,
         }
+        for key in ("requested", "not_modified", "not_requested", "changed", "unchanged"):
+            self.crawler.stats.set_value(f"run/{key}", counts[key])
+        self.crawler.stats.set_value("run/new", counts["archived"])
+        logger.info(
+            "crawl run %s: requested %d, not modified %d, not requested %d, new %d, changed %d, "
+            "unchanged %d, failed %s, skipped %s",
+            self.run_id,
+            counts["requested"],
+            counts["not_modified"],
+            counts["not_requested"],
+            counts["archived"],
+            counts["changed"],
+            counts["unchanged"],
+            failures or 0,
+            counts["skipped"] or 0,
+        )
         if self.run_id is not None:
             with self.Session.begin() as session:
                 finish_run(session, self.run_id, reason=reason, counts=counts)

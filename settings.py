@@ -35,6 +35,19 @@ ITEM_PIPELINES = {
 
 # Where articles are archived: any SQLAlchemy URL.
 ARCHIVE_URL = "sqlite:///archive.db"
+# Keep each archived page's raw HTML (zlib-compressed) so `crawler reextract` can redo extraction.
+ARCHIVE_KEEP_HTML = True
+
+# Incremental crawls (middlewares.IncrementalMiddleware): archived pages fetched less than
+# CRAWLER_REVISIT_AFTER ago (seconds, or "30m", "6h", "1d") are not requested again, older ones
+# are requested conditionally (If-None-Match / If-Modified-Since), and sitemap lastmod / feed
+# dates skip unchanged pages. CRAWLER_INCREMENTAL = False fetches everything again.
+CRAWLER_INCREMENTAL = True
+CRAWLER_REVISIT_AFTER = "6h"
+CRAWLER_CONDITIONAL_REQUESTS = True
+DOWNLOADER_MIDDLEWARES = {
+    "middlewares.IncrementalMiddleware": 540,
+}
 
 # How far the spider follows in-site links from a start page (0 = only the start pages).
 CRAWLER_MAX_DEPTH = 3

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -58,6 +59,10 @@ class Article(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     etag: Mapped[str | None] = mapped_column(String)
     last_modified: Mapped[str | None] = mapped_column(String)
+    # Last time the page was found unchanged (HTTP 304) without a new fetch.
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # crawler.extract.EXTRACTOR_VERSION of the extraction that produced this row.
+    extractor_version: Mapped[str | None] = mapped_column(String(32))
 
 
 class CrawlRun(Base):
@@ -77,6 +82,15 @@ class CrawlRun(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     # reason -> count, e.g. {"not_article": 3, "duplicate": 1, "non_html": 2}
     skipped: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Incremental crawls: HTTP requests sent, answered 304, not sent at all (fresh enough or
+    # unchanged by sitemap/feed date), and what became of the fetched articles.
+    requested: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    not_requested: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    # reason -> count of failed fetches, e.g. {"http_error": 2, "timeout": 1}
+    failures: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class FetchFailure(Base):
@@ -94,4 +108,37 @@ class FetchFailure(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-__all__ = ["Article", "Base", "CrawlRun", "FetchFailure"]
+class ArticleVersion(Base):
+    """An earlier clean text of an article, kept when a later crawl found the text changed."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (Index("ix_article_versions_article_fetched", "article_id", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(Text)
+    lede: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)  # when this version was fetched
+    replaced_at: Mapped[datetime] = mapped_column(DateTime)  # when a newer text replaced it
+    extractor_version: Mapped[str | None] = mapped_column(String(32))
+
+
+class ArticlePage(Base):
+    """The raw HTML of an article's latest fetch, zlib-compressed, for re-extraction without fetching."""
+
+    __tablename__ = "article_pages"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    final_url: Mapped[str] = mapped_column(String)
+    content_type: Mapped[str | None] = mapped_column(String)
+    content_language: Mapped[str | None] = mapped_column(String)
+    html_z: Mapped[bytes] = mapped_column(LargeBinary)  # zlib.compress(raw bytes as fetched)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    extractor_version: Mapped[str | None] = mapped_column(String(32))
+
+
+__all__ = ["Article", "ArticlePage", "ArticleVersion", "Base", "CrawlRun", "FetchFailure"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -15,14 +16,35 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Article, CrawlRun, FetchFailure
+from archive.models import Article, ArticlePage, ArticleVersion, CrawlRun, FetchFailure
 
-__all__ = ["content_hash", "finish_run", "record_failure", "start_run", "store_article", "utcnow"]
+__all__ = [
+    "compress_html",
+    "content_hash",
+    "decompress_html",
+    "finish_run",
+    "mark_checked",
+    "record_failure",
+    "start_run",
+    "store_article",
+    "utcnow",
+]
 
 NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
 
 _WS = re.compile(r"\s+")
 ARTICLE_FIELDS = frozenset(c.key for c in Article.__table__.columns) - {"id"}
+_RUN_COUNTS = (
+    "pages_fetched",
+    "archived",
+    "updated",
+    "failed",
+    "requested",
+    "not_modified",
+    "not_requested",
+    "changed",
+    "unchanged",
+)
 
 
 def utcnow() -> datetime:
@@ -35,12 +57,25 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(_WS.sub(" ", text).strip().encode("utf-8")).hexdigest()
 
 
+def compress_html(html: bytes) -> bytes:
+    """The raw page as stored in ``article_pages.html_z``."""
+    return zlib.compress(html, 6)
+
+
+def decompress_html(data: bytes) -> bytes:
+    """The raw page bytes back from ``article_pages.html_z``."""
+    return zlib.decompress(data)
+
+
 def store_article(session: Session, record: Mapping[str, Any]) -> str:
     """Insert or update the article at ``record["url"]``; return what happened.
 
     ``record`` holds Article column values (``content_hash`` included). The same URL again
     updates its row (NEW, CHANGED or UNCHANGED); the same clean text under another URL is
-    not stored and DUPLICATE is returned.
+    not stored and DUPLICATE is returned. When the clean text CHANGED, the text it replaces
+    is kept in ``article_versions`` with its fetch time. When ``record["html_z"]`` holds the
+    compressed raw page (see :func:`compress_html`), it is kept in ``article_pages`` together
+    with ``final_url``, ``content_type``, ``content_language`` and ``extractor_version``.
     """
     values = {k: v for k, v in record.items() if k in ARTICLE_FIELDS}
     row = session.scalar(select(Article).where(Article.url == values["url"]))
@@ -50,17 +85,72 @@ def store_article(session: Session, record: Mapping[str, Any]) -> str:
         )
         if other is not None:
             return DUPLICATE
-        session.add(Article(**values))
-        return NEW
-    outcome = UNCHANGED if row.content_hash == values["content_hash"] else CHANGED
-    for key, value in values.items():
-        setattr(row, key, value)
+        row = Article(**values)
+        session.add(row)
+        session.flush()
+        outcome = NEW
+    else:
+        outcome = UNCHANGED if row.content_hash == values["content_hash"] else CHANGED
+        if outcome == CHANGED:
+            session.add(
+                ArticleVersion(
+                    article_id=row.id,
+                    title=row.title,
+                    lede=row.lede,
+                    body=row.body,
+                    content_hash=row.content_hash,
+                    fetched_at=row.fetched_at,
+                    replaced_at=values.get("fetched_at") or utcnow(),
+                    extractor_version=row.extractor_version,
+                )
+            )
+        for key, value in values.items():
+            setattr(row, key, value)
+    if record.get("html_z") is not None:
+        _store_page(session, row, record)
     return outcome
+
+
+def _store_page(session: Session, row: Article, record: Mapping[str, Any]) -> None:
+    page = session.get(ArticlePage, row.id)
+    if page is None:
+        page = ArticlePage(article_id=row.id)
+        session.add(page)
+    page.final_url = record.get("final_url") or row.url
+    page.content_type = record.get("content_type")
+    page.content_language = record.get("content_language")
+    page.html_z = record["html_z"]
+    page.fetched_at = row.fetched_at
+    page.extractor_version = record.get("extractor_version")
+
+
+def mark_checked(
+    session: Session,
+    url: str,
+    checked_at: datetime,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> bool:
+    """Record that the archived page at ``url`` was found unchanged (HTTP 304) at ``checked_at``.
+
+    Updates the validators when the server sent new ones; returns False when ``url`` is not
+    in the archive.
+    """
+    row = session.scalar(select(Article).where(Article.url == url))
+    if row is None:
+        return False
+    row.checked_at = checked_at
+    if etag:
+        row.etag = etag
+    if last_modified:
+        row.last_modified = last_modified
+    return True
 
 
 def start_run(session: Session, spider: str, arguments: Mapping[str, Any]) -> int:
     """Create the crawl_runs row of a starting crawl and return its id."""
-    run = CrawlRun(spider=spider, arguments=dict(arguments), started_at=utcnow(), skipped={})
+    run = CrawlRun(spider=spider, arguments=dict(arguments), started_at=utcnow(), skipped={}, failures={})
     session.add(run)
     session.flush()
     return run.id
@@ -69,16 +159,18 @@ def start_run(session: Session, spider: str, arguments: Mapping[str, Any]) -> in
 def finish_run(session: Session, run_id: int, *, reason: str, counts: Mapping[str, Any]) -> None:
     """Close a crawl_runs row with its end time, finish reason and counts.
 
-    ``counts`` keys: pages_fetched, archived, updated, failed (ints) and skipped (dict).
+    ``counts`` keys: pages_fetched, archived, updated, failed, requested, not_modified,
+    not_requested, changed, unchanged (ints), skipped and failures (reason -> count dicts).
     """
     run = session.get(CrawlRun, run_id)
     if run is None:
         raise LookupError(f"no crawl run {run_id}")
     run.finished_at = utcnow()
     run.finish_reason = reason
-    for key in ("pages_fetched", "archived", "updated", "failed"):
+    for key in _RUN_COUNTS:
         setattr(run, key, int(counts.get(key, 0)))
     run.skipped = dict(counts.get("skipped", {}))
+    run.failures = dict(counts.get("failures", {}))
 
 
 def record_failure(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["Article", "FetchFailed", "RawPage"]
+__all__ = ["Article", "FetchFailed", "NotModifiedPage", "RawPage"]
 
 
 @dataclass
@@ -59,3 +59,13 @@ class FetchFailed:
     http_status: int | None = None
     detail: str | None = None
     failed_at: datetime | None = None
+
+
+@dataclass
+class NotModifiedPage:
+    """An archived page the server answered 304 Not Modified: checked, nothing to extract."""
+
+    url: str
+    checked_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None

@@ -8,6 +8,19 @@ Arguments (``scrapy crawl article -a NAME=VALUE`` or ``crawler crawl``):
 - ``sitemaps`` / ``feeds``: more start URLs, by kind (same handling; named for clarity).
 - ``max_depth``: how many link hops to follow from a start page (setting CRAWLER_MAX_DEPTH).
 - ``max_pages``: stop discovering pages after this many (setting CRAWLER_MAX_PAGES, 0 = none).
+- ``sources``: path of a sources file (:mod:`crawler.sources`): per site start pages, feeds,
+  sitemaps, allowed sections, page limit, link depth and revisit interval. ``sites`` (names,
+  comma-separated) crawls only some of its sites.
+
+Incremental crawls: every page request but the start pages carries ``meta["incremental"]``
+(plus the site's ``revisit_after`` and the sitemap ``lastmod`` / feed date when known) for the
+incremental downloader middleware, which may skip it or make it conditional. A skipped request
+or a ``304 Not Modified`` answer comes back to :meth:`on_error`; a 304 becomes a
+:class:`crawler.items.NotModifiedPage` item.
+
+Resumable jobs: with the ``JOBDIR`` setting, every scheduled request is also written to the
+job's durable frontier (:mod:`crawler.frontier`) before Scrapy sees it, so that a run killed
+with SIGKILL can be restarted without losing pages.
 
 The spider yields :class:`crawler.items.RawPage` for every HTML page and
 :class:`crawler.items.FetchFailed` for every request that failed; non-HTML responses are
@@ -17,6 +30,7 @@ counted (``skipped/non_html``) and dropped here.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +44,9 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
-from crawler.items import FetchFailed, RawPage
+from crawler.frontier import Frontier
+from crawler.items import FetchFailed, NotModifiedPage, RawPage
+from crawler.sources import Site, load_sources
 from crawler.urls import is_followable, normalize, read_url_list, same_site, valid_http_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -62,17 +78,32 @@ class ArticleSpider(scrapy.Spider):
         feeds: str | list[str] | None = None,
         max_depth: str | int | None = None,
         max_pages: str | int | None = None,
+        sources: str | None = None,
+        sites: str | list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.start_entries: list[tuple[str, str]] = []
+        # (url, source, site name); the unnamed site "" holds the URLs given directly.
+        self.start_entries: list[tuple[str, str, str]] = []
+        self.sites: dict[str, Site] = {"": Site(name="")}
         for url in _split(urls):
-            self.start_entries.append((url, "start"))
+            self.start_entries.append((url, "start", ""))
         if seeds:
-            self.start_entries.extend((url, "seed") for url in read_url_list(seeds))
-        self.start_entries.extend((url, "sitemap") for url in _split(sitemaps))
-        self.start_entries.extend((url, "feed") for url in _split(feeds))
-        bad = [url for url, _ in self.start_entries if not valid_http_url(url)]
+            self.start_entries.extend((url, "seed", "") for url in read_url_list(seeds))
+        self.start_entries.extend((url, "sitemap", "") for url in _split(sitemaps))
+        self.start_entries.extend((url, "feed", "") for url in _split(feeds))
+        if sources:
+            wanted = set(_split(sites))
+            chosen = [site for site in load_sources(sources) if not wanted or site.name in wanted]
+            missing = wanted - {site.name for site in chosen}
+            if missing:
+                raise ValueError(f"no site named {sorted(missing)[0]!r} in {sources}")
+            for site in chosen:
+                self.sites[site.name] = site
+                self.start_entries.extend((url, "start", site.name) for url in site.start)
+                self.start_entries.extend((url, "sitemap", site.name) for url in site.sitemaps)
+                self.start_entries.extend((url, "feed", site.name) for url in site.feeds)
+        bad = [url for url, _, _ in self.start_entries if not valid_http_url(url)]
         if bad:
             raise ValueError(f"not an http(s) URL: {bad[0]!r}")
         self._arg_depth = max_depth
@@ -80,6 +111,8 @@ class ArticleSpider(scrapy.Spider):
         self.max_depth = 3
         self.max_pages = 0
         self.pages_scheduled: set[str] = set()
+        self.site_pages: Counter[str] = Counter()
+        self.frontier: Frontier | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArticleSpider:
@@ -91,34 +124,90 @@ class ArticleSpider(scrapy.Spider):
         spider.max_pages = int(
             spider._arg_pages if spider._arg_pages is not None else settings.getint("CRAWLER_MAX_PAGES", 0)
         )
+        jobdir = settings.get("JOBDIR")
+        if jobdir:
+            # Opened before Scrapy's scheduler, which reads the JOBDIR state this may reset.
+            spider.frontier = Frontier(jobdir)
+            spider.pages_scheduled = spider.frontier.keys()
+            spider.site_pages = spider.frontier.page_counts()
+            crawler.stats.set_value("frontier/recorded", len(spider.frontier))
         return spider
+
+    def closed(self, reason: str) -> None:
+        if self.frontier is not None:
+            self.frontier.close(reason)
 
     # -- requests ----------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url, source in self.start_entries:
-            request = self._request(url, source=source, depth=0, is_page=source in ("start", "seed"))
+        for url, source, site in self.start_entries:
+            seed = source == "seed"  # seeds are article pages; the others lead to articles
+            request = self._request(
+                url, source=source, depth=0, site=site, is_page=seed, incremental=seed, record=False
+            )
             if request is not None:
                 yield request
+        if self.frontier is not None and self.frontier.crashed:
+            self.crawler.stats.set_value("frontier/rescheduled", len(self.frontier))
+            for entry in self.frontier.entries():
+                meta = {**entry.meta, "job_started": self.frontier.started_at.isoformat()}
+                yield self._make(entry.url, meta, dont_filter=True)
+        self._commit()
+
+    def _site_of(self, meta: Any) -> Site:
+        return self.sites.get(meta.get("site", ""), self.sites[""])
 
     def _request(
-        self, url: str, *, source: str, depth: int, is_page: bool = True, **meta: Any
+        self,
+        url: str,
+        *,
+        source: str,
+        depth: int,
+        site: str = "",
+        is_page: bool = True,
+        incremental: bool = True,
+        record: bool = True,
+        **meta: Any,
     ) -> scrapy.Request | None:
-        """A request for ``url``, or None once the page limit is reached or it was seen."""
+        """A request for ``url``, or None once the site's page limit is reached or it was seen.
+
+        With a job folder, the request is recorded in the job's frontier unless ``record`` is
+        False (start requests: :meth:`start` makes them again); call :meth:`_commit` before
+        handing recorded requests to Scrapy.
+        """
         if is_page:
             key = normalize(url)
             if key in self.pages_scheduled:
                 return None
-            if self.max_pages and len(self.pages_scheduled) >= self.max_pages:
+            config = self.sites.get(site, self.sites[""])
+            limit = config.max_pages if config.max_pages is not None else self.max_pages
+            if limit and self.site_pages[site] >= limit:
                 self.crawler.stats.inc_value("discovery/over_page_limit")
                 return None
             self.pages_scheduled.add(key)
+            self.site_pages[site] += 1
+        else:
+            key = url
+        meta = {"source": source, "link_depth": depth, "site": site, **meta}
+        if incremental:
+            meta["incremental"] = True
+            revisit = self.sites.get(site, self.sites[""]).revisit_after
+            if revisit is not None:
+                meta["revisit_after"] = revisit
+        if self.frontier is not None:
+            if record:
+                self.frontier.add(key, url, site=site, is_page=is_page, meta=meta)
+            meta["job_started"] = self.frontier.started_at.isoformat()
+        return self._make(url, meta)
+
+    def _make(self, url: str, meta: dict[str, Any], dont_filter: bool = False) -> scrapy.Request:
         return scrapy.Request(
-            url,
-            callback=self.parse,
-            errback=self.on_error,
-            meta={"source": source, "link_depth": depth, **meta},
+            url, callback=self.parse, errback=self.on_error, meta=meta, dont_filter=dont_filter
         )
+
+    def _commit(self) -> None:
+        if self.frontier is not None:
+            self.frontier.commit()
 
     # -- responses ---------------------------------------------------------------------------
 
@@ -157,14 +246,18 @@ class ArticleSpider(scrapy.Spider):
             source=response.meta.get("source"),
         )
         depth = response.meta.get("link_depth", 0)
-        if depth >= self.max_depth:
+        site = self._site_of(response.meta)
+        if depth >= (site.max_depth if site.max_depth is not None else self.max_depth):
             return
+        requests = []
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip())
-            if same_site(url, response.url) and is_followable(url):
-                request = self._request(url, source="link", depth=depth + 1)
+            if same_site(url, response.url) and is_followable(url) and site.allows(url):
+                request = self._request(url, source="link", depth=depth + 1, site=site.name)
                 if request is not None:
-                    yield request
+                    requests.append(request)
+        self._commit()
+        yield from requests
 
     def _xml(self, response: Response, body: bytes) -> Iterator[Any]:
         try:
@@ -185,28 +278,54 @@ class ArticleSpider(scrapy.Spider):
     def _sitemap(self, response: Response, body: bytes) -> Iterator[Any]:
         sitemap = Sitemap(body)
         self.crawler.stats.inc_value("discovery/sitemaps")
+        site = self._site_of(response.meta)
+        requests = []
         for entry in sitemap:
             loc = response.urljoin(entry.get("loc", "").strip())
             if not valid_http_url(loc):
                 continue
             if sitemap.type == "sitemapindex":
-                request = self._request(loc, source="sitemap", depth=0, is_page=False)
+                request = self._request(
+                    loc, source="sitemap", depth=0, site=site.name, is_page=False, incremental=False
+                )
+            elif site.allows(loc):
+                request = self._request(
+                    loc, source="sitemap", depth=1, site=site.name, lastmod=entry.get("lastmod")
+                )
             else:
-                request = self._request(loc, source="sitemap", depth=1, lastmod=entry.get("lastmod"))
+                continue
             if request is not None:
-                yield request
+                requests.append(request)
+        self._commit()
+        yield from requests
 
     def _feed(self, response: Response, root: Any) -> Iterator[Any]:
         self.crawler.stats.inc_value("discovery/feeds")
+        site = self._site_of(response.meta)
+        requests = []
         for link, date in _feed_entries(root):
             url = response.urljoin(link)
-            if valid_http_url(url):
-                request = self._request(url, source="feed", depth=1, feed_date=date)
+            if valid_http_url(url) and site.allows(url):
+                request = self._request(url, source="feed", depth=1, site=site.name, feed_date=date)
                 if request is not None:
-                    yield request
+                    requests.append(request)
+        self._commit()
+        yield from requests
 
-    def on_error(self, failure: Failure) -> Iterator[FetchFailed]:
+    def on_error(self, failure: Failure) -> Iterator[FetchFailed | NotModifiedPage]:
         request = failure.request  # type: ignore[attr-defined]
+        skip = request.meta.get("incremental_skip")
+        if skip and failure.check(scrapy.exceptions.IgnoreRequest):
+            # Not fetched on purpose (the incremental middleware counted it), or a 304.
+            if skip == "not_modified":
+                validators = request.meta.get("not_modified_headers") or {}
+                yield NotModifiedPage(
+                    url=request.url,
+                    checked_at=_utcnow(),
+                    etag=validators.get("etag"),
+                    last_modified=validators.get("last_modified"),
+                )
+            return
         status = None
         if failure.check(HttpError):
             status = failure.value.response.status

@@ -9,6 +9,8 @@ import click
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
 from crawler.run import CrawlResult, run_crawl
+from crawler.incremental import DurationError, parse_duration
+from crawler.sources import SourcesError, load_sources
 from crawler.urls import SeedFileError, read_url_list, valid_http_url
 
 
@@ -34,6 +36,29 @@ from crawler.urls import SeedFileError, read_url_list, valid_http_url
     metavar="NAME=VALUE",
     help="Override a Scrapy setting; repeatable.",
 )
+@click.option(
+    "--sources",
+    type=click.Path(dir_okay=False),
+    help="Sources file (TOML): sites with start pages, feeds, sitemaps, sections, limits.",
+)
+@click.option("--site", "sites", multiple=True, help="Crawl only this site of --sources; repeatable.")
+@click.option(
+    "--jobdir",
+    type=click.Path(file_okay=False),
+    help="Job folder (Scrapy JOBDIR): a stopped or killed crawl started again resumes from it.",
+)
+@click.option(
+    "--revisit",
+    metavar="DURATION",
+    help="Do not request archived pages fetched less than this ago (e.g. 30m, 6h, 1d; default 6h).",
+)
+@click.option("--full", is_flag=True, help="Fetch every page again: no revisit interval, no conditional requests.")
+@click.option(
+    "--keep-html/--no-keep-html",
+    default=True,
+    show_default=True,
+    help="Keep each archived page's raw HTML (compressed) for `crawler reextract`.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO level).")
 def crawl(
     urls: tuple[str, ...],
@@ -44,11 +69,33 @@ def crawl(
     max_pages: int | None,
     max_depth: int | None,
     settings: tuple[str, ...],
+    sources: str | None,
+    sites: tuple[str, ...],
+    jobdir: str | None,
+    revisit: str | None,
+    full: bool,
+    keep_html: bool,
     verbose: bool,
 ) -> None:
-    """Crawl URLS (articles, section pages, sitemaps or feeds) into the archive."""
-    spider_kwargs = spider_arguments(urls, seeds, sitemaps, feeds, max_pages, max_depth)
-    overrides = {"ARCHIVE_URL": db_url, "LOG_LEVEL": "INFO" if verbose else "WARNING"}
+    """Crawl URLS (articles, section pages, sitemaps or feeds) into the archive.
+
+    Crawls are incremental: archived pages fetched less than the revisit interval ago are not
+    requested, older ones are requested conditionally (a 304 costs no extraction).
+    """
+    spider_kwargs = spider_arguments(urls, seeds, sitemaps, feeds, max_pages, max_depth, sources, sites)
+    overrides: dict[str, Any] = {"ARCHIVE_URL": db_url, "LOG_LEVEL": "INFO" if verbose else "WARNING"}
+    if jobdir:
+        overrides["JOBDIR"] = jobdir
+    if revisit is not None:
+        try:
+            parse_duration(revisit)
+        except DurationError as exc:
+            raise click.BadParameter(str(exc), param_hint="--revisit") from exc
+        overrides["CRAWLER_REVISIT_AFTER"] = revisit
+    if full:
+        overrides["CRAWLER_INCREMENTAL"] = False
+    if not keep_html:
+        overrides["ARCHIVE_KEEP_HTML"] = False
     overrides.update(parse_settings(settings))
     open_archive(db_url).dispose()
     result = run_crawl(spider_kwargs, overrides)
@@ -62,8 +109,20 @@ def spider_arguments(
     feeds: tuple[str, ...] | list[str] = (),
     max_pages: int | None = None,
     max_depth: int | None = None,
+    sources: str | None = None,
+    sites: tuple[str, ...] | list[str] = (),
 ) -> dict[str, Any]:
     """Validate the crawl's inputs and turn them into spider arguments (ClickException if bad)."""
+    if sites and not sources:
+        raise click.UsageError("--site needs --sources")
+    if sources:
+        try:
+            names = {site.name for site in load_sources(sources)}
+        except SourcesError as exc:
+            raise click.ClickException(str(exc)) from exc
+        for name in sites:
+            if name not in names:
+                raise click.ClickException(f"no site named {name!r} in {sources} (sites: {', '.join(sorted(names))})")
     for url in (*urls, *sitemaps, *feeds):
         if not valid_http_url(url):
             raise click.ClickException(f"not an http(s) URL: {url!r}")
@@ -73,9 +132,13 @@ def spider_arguments(
                 raise click.ClickException(f"no URLs in seed file {seeds}")
         except SeedFileError as exc:
             raise click.ClickException(str(exc)) from exc
-    if not (urls or seeds or sitemaps or feeds):
-        raise click.UsageError("give at least one URL, --seeds, --sitemap or --feed")
+    if not (urls or seeds or sitemaps or feeds or sources):
+        raise click.UsageError("give at least one URL, --seeds, --sitemap, --feed or --sources")
     kwargs: dict[str, Any] = {"urls": list(urls), "sitemaps": list(sitemaps), "feeds": list(feeds)}
+    if sources:
+        kwargs["sources"] = sources
+        if sites:
+            kwargs["sites"] = list(sites)
     if seeds:
         kwargs["seeds"] = seeds
     if max_pages is not None:
@@ -99,7 +162,9 @@ def report(result: CrawlResult, db_url: str) -> None:
     """Print the crawl's summary; fail with one line when nothing could be fetched at all."""
     fetched = result.count("discovery/html_pages") + result.count("skipped/non_html")
     failed = result.prefixed("failed")
-    if result.finish_reason not in (None, "finished"):
+    if result.finish_reason is None:
+        raise click.ClickException("the crawl did not start (run again with -v to see Scrapy's log)")
+    if result.finish_reason != "finished":
         raise click.ClickException(f"crawl stopped: {result.finish_reason}")
     if not fetched and failed and not result.count("discovery/sitemaps") + result.count("discovery/feeds"):
         reason = ", ".join(f"{k} ({v})" for k, v in sorted(failed.items()))
@@ -111,6 +176,13 @@ def report(result: CrawlResult, db_url: str) -> None:
         f"from {result.count('discovery/html_pages')} pages into {db_url} "
         f"(run {result.stats.get('archive/run_id', '?')})."
     )
+    not_requested = result.count("incremental/not_requested")
+    if result.count("incremental/known_urls"):
+        click.echo(
+            f"Requests: {result.count('downloader/request_count')} sent, "
+            f"{result.count('incremental/not_modified')} answered 304 not modified; "
+            f"{not_requested} archived pages not requested (fresh or unchanged)."
+        )
     if skipped:
         click.echo("Skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
     if failed:

@@ -1,0 +1,147 @@
+"""A job's durable frontier: every request a crawl scheduled, kept in ``JOBDIR/frontier.sqlite``.
+
+Scrapy's own JOBDIR state (the on-disk request queue and the seen-requests file) is saved
+properly only when a crawl stops cleanly (Ctrl-C, a close signal). A crawl killed with SIGKILL
+or by a power cut leaves it stale: the queue's index is never written, so the pending requests
+are lost while the seen-requests file still marks them as seen, and a restart would skip them
+for good. The frontier closes that gap. The spider writes each request it schedules here (one
+short SQLite transaction a callback, committed *before* Scrapy sees the requests), and marks the
+job ``running`` while it runs and ``closed`` when it stops cleanly. A restart that finds the job
+still ``running`` knows the previous run died: it drops Scrapy's stale queue and seen-file and
+schedules every recorded request again; pages archived since the job started are not fetched
+again (the incremental middleware's ``done_in_job`` rule), everything else is. A job that
+ran to its end (``closed:finished``) is started afresh, so one ``--jobdir`` serves a cron job.
+
+Plain :mod:`sqlite3`, no Scrapy: usable and testable on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+__all__ = ["FRONTIER_FILE", "Frontier", "FrontierEntry"]
+
+logger = logging.getLogger(__name__)
+
+FRONTIER_FILE = "frontier.sqlite"
+# What Scrapy keeps in JOBDIR for its scheduler (see scrapy.core.scheduler, scrapy.dupefilters).
+_SCRAPY_STATE = ("requests.queue", "requests.seen")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS job (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS requests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    site TEXT NOT NULL DEFAULT '',
+    is_page INTEGER NOT NULL,
+    meta TEXT NOT NULL
+);
+"""
+
+
+class FrontierEntry(NamedTuple):
+    """A recorded request: its URL, site, whether it counts as a page, and its meta."""
+
+    url: str
+    site: str
+    is_page: bool
+    meta: dict[str, Any]
+
+
+class Frontier:
+    """The durable frontier of the job in ``jobdir``; opening it marks the job running.
+
+    ``crashed`` is True when the previous run of this job did not stop cleanly; then Scrapy's
+    stale scheduler state has been removed and :meth:`entries` should be scheduled again.
+    ``started_at`` is when the job's first run started (naive UTC).
+    """
+
+    def __init__(self, jobdir: str | Path) -> None:
+        self.jobdir = Path(jobdir)
+        self.jobdir.mkdir(parents=True, exist_ok=True)
+        self.path = self.jobdir / FRONTIER_FILE
+        self.con = sqlite3.connect(self.path)
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute("PRAGMA synchronous=NORMAL")
+        self.con.executescript(_SCHEMA)
+        job = dict(self.con.execute("SELECT key, value FROM job").fetchall())
+        self.previous_state: str | None = job.get("state")
+        self.crashed = self.previous_state == "running"
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if self.previous_state == "closed:finished":
+            # The job ran to its end: this run is a new job in the same folder (cron-friendly).
+            self._drop_scrapy_state()
+            with self.con:
+                self.con.execute("DELETE FROM requests")
+                self.con.execute("DELETE FROM job")
+            job = {}
+        self.started_at = datetime.fromisoformat(job["started_at"]) if "started_at" in job else now
+        if self.crashed:
+            logger.warning(
+                "job %s did not stop cleanly last time: rescheduling its %d recorded requests",
+                self.jobdir,
+                len(self),
+            )
+            self._drop_scrapy_state()
+        with self.con:
+            self.con.execute(
+                "INSERT OR IGNORE INTO job (key, value) VALUES ('started_at', ?)", (self.started_at.isoformat(),)
+            )
+            self.con.execute("INSERT OR REPLACE INTO job (key, value) VALUES ('state', 'running')")
+        self._pending = 0
+
+    def _drop_scrapy_state(self) -> None:
+        for name in _SCRAPY_STATE:
+            path = self.jobdir / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+
+    def __len__(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM requests").fetchone()[0])
+
+    def add(self, key: str, url: str, *, site: str, is_page: bool, meta: dict[str, Any]) -> None:
+        """Record a request (not yet committed: call :meth:`commit` before handing it to Scrapy)."""
+        self.con.execute(
+            "INSERT OR IGNORE INTO requests (key, url, site, is_page, meta) VALUES (?, ?, ?, ?, ?)",
+            (key, url, site, int(is_page), json.dumps(meta, default=str)),
+        )
+        self._pending += 1
+
+    def commit(self) -> None:
+        """Make the recorded requests durable."""
+        if self._pending:
+            self.con.commit()
+            self._pending = 0
+
+    def keys(self) -> set[str]:
+        """The keys of the recorded page requests."""
+        return {k for (k,) in self.con.execute("SELECT key FROM requests WHERE is_page = 1")}
+
+    def page_counts(self) -> Counter[str]:
+        """Recorded page requests per site."""
+        rows = self.con.execute("SELECT site, count(*) FROM requests WHERE is_page = 1 GROUP BY site")
+        return Counter({site: int(n) for site, n in rows})
+
+    def entries(self) -> Iterator[FrontierEntry]:
+        """Every recorded request, in the order it was scheduled."""
+        rows = self.con.execute("SELECT url, site, is_page, meta FROM requests ORDER BY seq").fetchall()
+        for url, site, is_page, meta in rows:
+            yield FrontierEntry(url, site, bool(is_page), json.loads(meta))
+
+    def close(self, reason: str) -> None:
+        """Mark the job stopped cleanly (Scrapy's JOBDIR state is then trusted on restart)."""
+        self.commit()
+        with self.con:
+            self.con.execute("INSERT OR REPLACE INTO job (key, value) VALUES ('state', ?)", (f"closed:{reason}",))
+        self.con.close()
