@@ -95,6 +95,11 @@ def run_crawl(spider_kwargs: dict[str, Any], overrides: dict[str, Any] | None = 
     extensions[f"{__name__}._Progress"] = 0
     settings.set("EXTENSIONS", extensions, priority="cmdline")
     process = CrawlerProcess(settings)
+    if settings.get("LOG_LEVEL") != "DEBUG" and not settings.getbool("CRAWLER_LOG_FETCH_ERRORS"):
+        # Failed fetches are recorded (fetch_failures) and summed up at the end; Scrapy's own
+        # "gave up retrying" lines, with their tracebacks, would only repeat them.
+        for name in ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     crawler = process.create_crawler(ArticleSpider)
     reasons: dict[str, str] = {}
 

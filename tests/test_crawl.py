@@ -40,6 +40,8 @@ def full_crawl(site, tmp_path_factory):
         site.url + "/sitemap.xml",
         "--feed",
         site.url + "/feed.xml",
+        "--feed",
+        site.url + "/atom.xml",
         "--db",
         f"sqlite:///{db}",
         *FAST,
@@ -125,7 +127,8 @@ def test_hindi_seed_page_exact_fields(site, full_crawl):
 
 def test_recrawl_updates_rows_and_records_runs(site, tmp_path):
     db = tmp_path / "a.db"
-    args = ("crawl", site.url + "/", "--db", f"sqlite:///{db}", *FAST)
+    # No revisit interval: every page is fetched again.
+    args = ("crawl", site.url + "/", "--db", f"sqlite:///{db}", *FAST, "-s", "CRAWLER_INCREMENTAL=0")
     assert run_cli(*args).returncode == 0
     first = _articles(db)
     proc = run_cli(*args)
