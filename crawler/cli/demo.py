@@ -49,7 +49,7 @@ def demo(db_url: str, verbose: bool) -> None:
             {
                 "urls": [DEMO_BASE + "/"],
                 "sitemaps": [DEMO_BASE + "/sitemap.xml"],
-                "feeds": [DEMO_BASE + "/feed.xml"],
+                "feeds": [DEMO_BASE + "/feed.xml", DEMO_BASE + "/atom.xml"],
             },
             overrides,
         )
