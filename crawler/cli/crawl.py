@@ -185,5 +185,8 @@ def report(result: CrawlResult, db_url: str) -> None:
         )
     if skipped:
         click.echo("Skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+    robots = failed.pop("robots", 0)
+    if robots:
+        click.echo(f"Not fetched (disallowed by robots.txt): {robots}")
     if failed:
         click.echo("Failed: " + ", ".join(f"{k} {v}" for k, v in sorted(failed.items())))
