@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.models import Base
+from archive.search import ensure_search_index
 
 DEFAULT_URL = "sqlite:///archive.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -55,6 +56,7 @@ def make_engine(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
     if create:
         try:
             Base.metadata.create_all(engine)
+            ensure_search_index(engine)  # SQLite: the FTS5 index and its triggers
         except Exception as exc:
             raise ArchiveError(f"cannot open database {url!r}: {exc.__class__.__name__}: {exc}") from exc
     return engine

@@ -27,6 +27,7 @@ __all__ = [
     "record_failure",
     "start_run",
     "store_article",
+    "update_extraction",
     "utcnow",
 ]
 
@@ -34,6 +35,10 @@ NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
 
 _WS = re.compile(r"\s+")
 ARTICLE_FIELDS = frozenset(c.key for c in Article.__table__.columns) - {"id"}
+# Set by fetching, not by extraction: re-extraction leaves them alone.
+_FETCH_FIELDS = frozenset(
+    {"url", "domain", "fetched_at", "checked_at", "http_status", "etag", "last_modified"}
+)
 _RUN_COUNTS = (
     "pages_fetched",
     "archived",
@@ -194,3 +199,23 @@ def record_failure(
             failed_at=failed_at or utcnow(),
         )
     )
+
+
+def update_extraction(session: Session, article_id: int, values: Mapping[str, Any]) -> bool:
+    """Overwrite an article's extracted fields (re-extraction of its stored page); True if any changed.
+
+    ``values`` holds Article columns (title, lede, body, lang, content_hash...); the fetch
+    fields (url, fetched_at, validators) are left alone. ``extractor_version`` is recorded on
+    the article and its stored page but does not by itself count as a change.
+    """
+    row = session.get(Article, article_id)
+    if row is None:
+        raise LookupError(f"no article {article_id}")
+    fields = {k: v for k, v in values.items() if k in ARTICLE_FIELDS and k not in _FETCH_FIELDS}
+    changed = any(getattr(row, k) != v for k, v in fields.items() if k != "extractor_version")
+    for key, value in fields.items():
+        setattr(row, key, value)
+    page = session.get(ArticlePage, article_id)
+    if page is not None and "extractor_version" in fields:
+        page.extractor_version = fields["extractor_version"]
+    return changed

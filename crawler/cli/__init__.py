@@ -21,6 +21,10 @@ _COMMAND_MODULES = (
     "crawl",
     "demo",
     "stats",
+    "export",
+    "history",
+    "reextract",
+    "search",
 )
 
 

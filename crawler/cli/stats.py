@@ -35,17 +35,36 @@ def stats(db_url: str, runs: int) -> None:
         table.add_row(domain, lang or "?", str(count), str(words or 0))
     console.print(table)
     runs_table = Table(title="last crawl runs")
-    for col in ("run", "started", "finished", "pages", "new", "updated", "failed", "skipped"):
-        runs_table.add_column(col)
+    columns = (
+        "run",
+        "started",
+        "finished",
+        "requested",
+        "not modified",
+        "not requested",
+        "pages",
+        "new",
+        "changed",
+        "unchanged",
+        "failed",
+        "skipped",
+    )
+    for col in columns:
+        runs_table.add_column(col, justify="left" if col in ("started", "finished", "failed", "skipped") else "right")
     for run in last:
+        failures = run.failures or {}
         runs_table.add_row(
             str(run.id),
             run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             run.finish_reason or "(running or killed)",
+            str(run.requested or 0),
+            str(run.not_modified or 0),
+            str(run.not_requested or 0),
             str(run.pages_fetched),
             str(run.archived),
-            str(run.updated),
-            str(run.failed),
+            str(run.changed or 0),
+            str(run.unchanged or 0),
+            ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or str(run.failed),
             ", ".join(f"{k} {v}" for k, v in sorted((run.skipped or {}).items())) or "-",
         )
     console.print(runs_table)
