@@ -21,7 +21,6 @@ _COMMAND_MODULES = (
     "crawl",
     "demo",
     "stats",
-    "export",
     "history",
     "reextract",
     "search",
