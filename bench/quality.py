@@ -142,15 +142,19 @@ def bare_with_title(raw: bytes, url: str) -> tuple[str | None, str | None, str |
 
 
 def run(
-    rows: Iterable[dict[str, Any]], fn: Callable[[bytes, str], tuple[str | None, str | None, str | None]]
-) -> list[PageResult]:
-    out = []
+    rows: Iterable[dict[str, Any]],
+    *fns: Callable[[bytes, str], tuple[str | None, str | None, str | None]],
+) -> list[list[PageResult]]:
+    """Each extractor over every page; on each page the extractors run back to back, so that a
+    machine busy with something else slows them alike and the time ratio stays fair."""
+    out: list[list[PageResult]] = [[] for _ in fns]
     for rec in rows:
-        t0 = time.perf_counter()
-        text, title, lang = fn(rec["raw"], rec["url"])
-        ms = 1000 * (time.perf_counter() - t0)
-        p, r = score_body(text, rec.get("body"))
-        out.append(PageResult(rec["id"], rec["set"], text, title, lang, ms, p, r))
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            text, title, lang = fn(rec["raw"], rec["url"])
+            ms = 1000 * (time.perf_counter() - t0)
+            p, r = score_body(text, rec.get("body"))
+            out[i].append(PageResult(rec["id"], rec["set"], text, title, lang, ms, p, r))
     return out
 
 
@@ -187,11 +191,9 @@ def evaluate(corpus: Path) -> dict[str, dict[str, Scores]]:
     if rows:
         ours(rows[0]["raw"], rows[0]["url"])
         bare(rows[0]["raw"], rows[0]["url"])
-    res_ours = run(rows, ours)
-    res_bare = run(rows, bare)
-    titles = {r.id: r.title for r in run(rows, bare_with_title)}
-    for r in res_bare:
-        r.title = titles[r.id]
+    res_ours, res_bare, res_titles = run(rows, ours, bare, bare_with_title)
+    for r, t in zip(res_bare, res_titles, strict=True):
+        r.title = t.title
     out: dict[str, dict[str, Scores]] = {}
     for name, res in (("ours", res_ours), ("trafilatura", res_bare)):
         sets = sorted({r.set for r in res})

@@ -161,6 +161,45 @@ class _Meta:
     html_lang: str | None = None
     og_locale: str | None = None
     canonical: str | None = None
+    meta_date: str | None = None
+    meta_author: str | None = None
+    ld_publisher: str | None = None
+    ld_other: set[str] = field(default_factory=set)  # non-article JSON-LD types on the page
+
+
+_DATE_KEYS = {
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.date",
+    "dcterms.created",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "published_time",
+    "cxenseparse:recs:publishtime",
+}
+_AUTHOR_KEYS = {"author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl"}
+_DATE_RE = re.compile(r"((?:19|20)\d\d)-?([01]\d)-?([0-3]\d)")
+
+
+def _iso_date(value: str | None) -> str | None:
+    """``YYYY-MM-DD`` from a machine-readable date string, or None."""
+    if not value:
+        return None
+    m = _DATE_RE.search(value)
+    if not m:
+        return None
+    y, mo, d = m.groups()
+    if not (1 <= int(mo) <= 12 and 1 <= int(d) <= 31):
+        return None
+    return f"{y}-{mo}-{d}"
 
 
 def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
@@ -225,6 +264,10 @@ def _read_meta(tree: HtmlElement) -> _Meta:
             meta.og_locale = meta.og_locale or content
         elif key == "og:type":
             meta.og_type = meta.og_type or content
+        elif key in _DATE_KEYS:
+            meta.meta_date = meta.meta_date or _iso_date(content)
+        elif key in _AUTHOR_KEYS and "://" not in content:
+            meta.meta_author = meta.meta_author or content
     for link in tree.iterfind(".//link"):
         if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
             meta.canonical = link.get("href")
@@ -243,6 +286,7 @@ def _read_meta(tree: HtmlElement) -> _Meta:
         for obj in _ld_objects(data):
             types = _ld_types(obj)
             if not types & _ARTICLE_TYPES:
+                meta.ld_other |= types
                 continue
             is_article = bool(types - {"webpage", "creativework"})
             if meta.ld_type and not is_article:
@@ -255,6 +299,7 @@ def _read_meta(tree: HtmlElement) -> _Meta:
                 meta.ld_lang = _ld_text(obj.get("inLanguage")) or meta.ld_lang
                 meta.ld_author = _ld_author(obj.get("author")) or meta.ld_author
                 meta.ld_date = _ld_text(obj.get("datePublished")) or meta.ld_date
+                meta.ld_publisher = _ld_text(obj.get("publisher")) or meta.ld_publisher
     return meta
 
 
@@ -358,51 +403,49 @@ def _link_chars(el: etree._Element) -> int:
 
 
 def _blocks(body: etree._Element | None) -> list[Block]:
-    """Flatten trafilatura's output tree into blocks, one per paragraph, heading or list item."""
-    blocks: list[Block] = []
-    if body is None:
-        return blocks
-    group = 0
+    """Flatten trafilatura's output tree into blocks, one per paragraph, heading or list item.
 
-    def add(el: etree._Element, kind: str, grp: int) -> None:
-        links = _link_chars(el)
-        copy = etree.fromstring(etree.tostring(el, with_tail=False)) if links else el
-        if links:
-            etree.strip_tags(copy, "ref")
-        text = xmltotxt(copy, False)
-        for line in text.split("\n"):
-            line = clean_text(line)
-            if line:
-                # A line broken off a block keeps the block's link share as its estimate.
-                share = links / max(1, len(clean_text(text)))
-                blocks.append(Block(line, kind, round(share * len(line)), grp))
+    The tree is modified (links are unwrapped once their share of each block has been counted).
+    """
+    if body is None:
+        return []
+    entries: list[tuple[etree._Element, str, int]] = []
+    group = 0
 
     def walk(el: etree._Element) -> None:
         nonlocal group
         for child in el:
             tag = child.tag
-            if not isinstance(tag, str):
+            if not isinstance(tag, str) or tag in ("graphic", "lb"):
                 continue
             if tag == "list":
                 group += 1
-                grp = group
-                for item in child.iter("item"):
-                    add(item, "item", grp)
+                entries.extend((item, "item", group) for item in child.iterchildren("item"))
             elif tag == "table":
                 group += 1
-                grp = group
-                for row in child.iter("row"):
-                    add(row, "cell", grp)
+                entries.extend(
+                    (row, "cell", group)
+                    for row in child.iter("row")
+                    if next(row.iterancestors("table"), None) is child
+                )
             elif tag == "quote" and len(child) and all(c.tag in _BLOCK_TAGS for c in child):
                 walk(child)
-            elif tag in ("head", "p", "quote", "code"):
-                add(child, tag if tag != "quote" else "p", -1)
-            elif tag in ("graphic", "lb"):
-                continue
+            elif tag in ("head", "p", "code"):
+                entries.append((child, tag, -1))
             else:
-                add(child, "p", -1)
+                entries.append((child, "p", -1))
 
     walk(body)
+    links = [_link_chars(el) for el, _, _ in entries]
+    etree.strip_tags(body, "ref")
+    blocks: list[Block] = []
+    for (el, kind, grp), link_chars in zip(entries, links, strict=True):
+        text = xmltotxt(el, False)
+        lines = [line for line in (clean_text(x) for x in text.split("\n")) if line]
+        total = sum(len(line) for line in lines) or 1
+        for line in lines:
+            # A line broken off a block (<br>) gets the block's link share as its estimate.
+            blocks.append(Block(line, kind, round(link_chars * len(line) / total), grp))
     return blocks
 
 
@@ -502,8 +545,26 @@ _NON_ARTICLE_TYPES = {
 }
 
 
-def _looks_like_article(tree: HtmlElement, meta: _Meta, words: int, date: str | None) -> bool:
-    """Whether the page is an article rather than an index, section or service page."""
+def _published(tree: HtmlElement, meta: _Meta) -> str | None:
+    """Publication date from JSON-LD, meta tags or the first <time datetime> of the article."""
+    date = _iso_date(meta.ld_date) or meta.meta_date
+    if date:
+        return date
+    for scope in (tree.find(".//article"), tree):
+        if scope is None:
+            continue
+        for el in scope.iter("time"):
+            date = _iso_date(el.get("datetime"))
+            if date:
+                return date
+    return None
+
+
+def _looks_like_article(tree: HtmlElement, meta: _Meta, words: int, date: str | None, listing: bool) -> bool:
+    """Whether the page is an article rather than an index, section or service page.
+
+    ``listing`` says the extracted text was mostly separate links (a teaser list).
+    """
     og = (meta.og_type or "").lower()
     ld = (meta.ld_type or "").lower()
     strong = (
@@ -513,10 +574,16 @@ def _looks_like_article(tree: HtmlElement, meta: _Meta, words: int, date: str | 
     )
     if strong:
         return True
-    declared_index = og in ("website", "profile", "product") or ld in _NON_ARTICLE_TYPES
+    if listing:
+        return False
+    declared_index = (
+        og in ("website", "profile", "product")
+        or ld in _NON_ARTICLE_TYPES
+        or bool(meta.ld_other & {"collectionpage", "itemlist", "searchresultspage"})
+    )
     if declared_index:
-        # Some article pages carry a generic og:type; a long text with a date still reads as one.
-        return words >= 300 and date is not None
+        # Many article pages carry a generic og:type; a long running text still reads as one.
+        return words >= 250
     has_article_el = tree.find(".//article") is not None
     return words >= 80 and (has_article_el or date is not None) or words >= 200
 
@@ -567,7 +634,7 @@ def _extract(
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
-        with_metadata=True,
+        with_metadata=False,
         include_comments=False,
         include_links=True,
         include_tables=opts.include_tables,
@@ -577,15 +644,19 @@ def _extract(
     if doc is None:
         return None
 
+    raw_blocks = _blocks(doc.body)
+    link_blocks = sum(1 for b in raw_blocks if b.link_ratio >= 0.5)
+    listing = link_blocks >= 5 and link_blocks >= 0.4 * len(raw_blocks)
     blocks = clean_blocks(
-        _blocks(doc.body),
+        raw_blocks,
         extra_lines=opts.extra_boilerplate_lines,
         extra_prefixes=opts.extra_boilerplate_prefixes,
         site_lines=opts.site_boilerplate,
         link_ratio=opts.link_ratio,
     )
-    site_name = clean_text(meta.site_name or doc.sitename or "") or None
-    title = _pick_title(meta, doc.title, site_name, _host(url))
+    site_name = clean_text(unescape(meta.site_name or meta.ld_publisher or "")) or None
+    title = _pick_title(meta, None, site_name, _host(url))
+    published = _published(tree, meta)
 
     # The body never repeats the title.
     while blocks and title and _similar(blocks[0].text, title):
@@ -604,7 +675,14 @@ def _extract(
         descs = [
             clean_text(unescape(d)) for d in (meta.ld_description, meta.og_description, meta.description) if d
         ]
-        if blocks and any(_similar(blocks[0].text, d) for d in descs) or blocks and blocks[0].kind in ("p", "quote") or blocks and word_count(blocks[0].text) >= 12:
+        if (
+            blocks
+            and any(_similar(blocks[0].text, d) for d in descs)
+            or blocks
+            and blocks[0].kind in ("p", "quote")
+            or blocks
+            and word_count(blocks[0].text) >= 12
+        ):
             lede = blocks.pop(0).text
     body = "\n\n".join(b.text for b in blocks)
     if lede and not body:
@@ -612,7 +690,7 @@ def _extract(
     full = "\n\n".join(p for p in (lede, body) if p)
     if len(full) < opts.min_body_chars:
         return None
-    if not _looks_like_article(tree, meta, word_count(full), doc.date):
+    if not _looks_like_article(tree, meta, word_count(full), published, listing):
         return None
 
     declared = _declared_lang(meta, content_language)
@@ -623,10 +701,10 @@ def _extract(
         title=title,
         lede=lede,
         body=body,
-        author=clean_text(meta.ld_author or doc.author or "") or None,
-        published=doc.date or None,
+        author=clean_text(unescape(meta.ld_author or meta.meta_author or "")) or None,
+        published=published,
         site_name=site_name,
-        canonical_url=meta.canonical or doc.url or url,
+        canonical_url=meta.canonical or url,
         lang=lang,
         lang_confidence=round(conf, 4) if conf is not None else None,
         declared_lang=declared,

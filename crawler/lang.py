@@ -19,11 +19,68 @@ logger = logging.getLogger(__name__)
 
 # Fewer letters than this and we do not guess.
 MIN_LETTERS = 40
-# Only this much text is looked at; the detectors sample anyway, and long texts cost time.
+# Only this much text is looked at: langdetect's cost grows with the text, and six hundred
+# characters of running text are enough to tell a language; py3langid is cheap and reads more.
+LANGDETECT_CHARS = 600
 MAX_CHARS = 3000
 
 LANGDETECT_LANGS: frozenset[str] = frozenset(
-    ["af", "ar", "bg", "bn", "ca", "cs", "cy", "da", "de", "el", "en", "es", "et", "fa", "fi", "fr", "gu", "he", "hi", "hr", "hu", "id", "it", "ja", "kn", "ko", "lt", "lv", "mk", "ml", "mr", "ne", "nl", "nb", "pa", "pl", "pt", "ro", "ru", "sk", "sl", "so", "sq", "sv", "sw", "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh"]
+    [
+        "af",
+        "ar",
+        "bg",
+        "bn",
+        "ca",
+        "cs",
+        "cy",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "fa",
+        "fi",
+        "fr",
+        "gu",
+        "he",
+        "hi",
+        "hr",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "kn",
+        "ko",
+        "lt",
+        "lv",
+        "mk",
+        "ml",
+        "mr",
+        "ne",
+        "nl",
+        "nb",
+        "pa",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "so",
+        "sq",
+        "sv",
+        "sw",
+        "ta",
+        "te",
+        "th",
+        "tl",
+        "tr",
+        "uk",
+        "ur",
+        "vi",
+        "zh",
+    ]
 )
 
 # Languages that detectors confuse with each other; within a group the declared language wins.
@@ -119,6 +176,11 @@ def langid_guess(text: str) -> tuple[str | None, float]:
     return code, float(prob)
 
 
+def _has_unknown_neighbours(lang: str) -> bool:
+    """Whether ``lang`` is close to a language langdetect does not know (sw ~ zu/xh, id ~ ms)."""
+    return any(lang in g and g - LANGDETECT_LANGS for g in _CLOSE_GROUPS)
+
+
 def _close(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
@@ -140,8 +202,11 @@ def detect_language(text: str, declared: str | None = None) -> tuple[str | None,
         return None, None, None
     declared = normalise_lang(declared)
 
-    ld = langdetect_probs(sample)
+    ld = langdetect_probs(sample[:LANGDETECT_CHARS])
     ld_lang, ld_prob = ld[0] if ld else (None, 0.0)
+    # Sure, confirmed by the page, and not a language with unknown neighbours: no second opinion needed.
+    if ld_lang and ld_lang == declared and ld_prob >= 0.9 and not _has_unknown_neighbours(ld_lang):
+        return ld_lang, ld_prob, "langdetect+declared"
     li_lang, li_prob = langid_guess(sample)
 
     # Both detectors and/or the page agree: the easy case.
