@@ -21,6 +21,8 @@ _COMMAND_MODULES = (
     "crawl",
     "demo",
     "stats",
+    "export",
+    "check",
     "history",
     "reextract",
     "search",

@@ -1,0 +1,212 @@
+"""``crawler export``: write the archive's clean articles as JSON Lines, CSV or Parquet."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
+
+from archive.db import make_sessionmaker
+from archive.export import (
+    ALL_FIELDS,
+    DEFAULT_FIELDS,
+    FORMATS,
+    ExportError,
+    ExportFilter,
+    count_matching,
+    export,
+    parse_fields,
+)
+from crawler.cli import cli
+from crawler.cli.common import db_option, open_archive
+
+_SUFFIX_FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
+
+
+class UsageFailure(click.ClickException):
+    """A usage error reported as one line, exit code 2."""
+
+    exit_code = 2
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def _as_bound(value: datetime | None) -> date | datetime | None:
+    if value is None:
+        return None
+    # click.DateTime gives a datetime; a bare date on the command line means the whole day.
+    return value.date() if value.time() == datetime.min.time() else value
+
+
+@cli.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: from --out's suffix)."
+)
+@click.option("--out", "-o", required=True, help="Output file, or - for stdout (jsonl, csv).")
+@click.option("--lang", "langs", multiple=True, help="Only these languages (ISO 639-1); repeatable or a,b.")
+@click.option("--site", "sites", multiple=True, help="Only these sites (domain); repeatable or a,b.")
+@click.option("--since", type=click.DateTime(_DATE_FORMATS), help="From this date (inclusive, UTC).")
+@click.option("--until", type=click.DateTime(_DATE_FORMATS), help="Up to this date (inclusive, UTC).")
+@click.option(
+    "--date",
+    "date_field",
+    type=click.Choice(["fetched", "published"]),
+    default="fetched",
+    show_default=True,
+    help="Which date --since/--until apply to.",
+)
+@click.option("--min-words", type=click.IntRange(min=0), help="Only articles of at least N words.")
+@click.option(
+    "--fields",
+    help=f"Comma-separated fields (default: {','.join(DEFAULT_FIELDS)}; also: "
+    f"{','.join(f for f in ALL_FIELDS if f not in DEFAULT_FIELDS)}).",
+)
+@click.option(
+    "--dedup",
+    type=click.Choice(["exact", "near"]),
+    default="exact",
+    show_default=True,
+    help="exact: each content hash once; near: also drop near-duplicates (MinHash).",
+)
+@click.option(
+    "--near-threshold",
+    type=click.FloatRange(0.1, 1.0),
+    default=0.8,
+    show_default=True,
+    help="Similarity (Jaccard of word 5-grams) from which texts are near-duplicates.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True, hidden=True)
+@db_option
+def export_command(
+    fmt: str | None,
+    out: str,
+    langs: tuple[str, ...],
+    sites: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    date_field: str,
+    min_words: int | None,
+    fields: str | None,
+    dedup: str,
+    near_threshold: float,
+    batch_size: int,
+    db_url: str,
+) -> None:
+    """Export clean articles as a dataset (JSON Lines, CSV or Parquet), streaming in batches.
+
+    Each content hash is exported once. The file appears under its name only when complete.
+    """
+    if fmt is None:
+        fmt = "jsonl" if out == "-" else _SUFFIX_FORMATS.get(Path(out).suffix.lower())
+        if fmt is None:
+            raise UsageFailure(f"cannot tell the format of {out}: give --format {'|'.join(FORMATS)}")
+    try:
+        chosen = parse_fields(fields)
+    except ExportError as exc:
+        raise UsageFailure(str(exc)) from exc
+    if out != "-" and os.path.isdir(out):
+        raise UsageFailure(f"--out {out} is a folder; give a file name")
+    flt = ExportFilter(
+        langs=_split(langs),
+        sites=_split(sites),
+        since=_as_bound(since),
+        until=_as_bound(until),
+        date_field=date_field,  # type: ignore[arg-type]
+        min_words=min_words,
+    )
+    engine = open_archive(db_url, must_exist=True)
+    err = Console(stderr=True)
+    started = time.monotonic()
+    stream: Any = None
+    if out == "-":
+        stream = sys.stdout
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")  # UTF-8 whatever the locale
+    try:
+        with make_sessionmaker(engine)() as session, _progress(err) as bar:
+            task = None
+            if bar is not None:
+                task = bar.add_task("exporting", total=count_matching(session, flt, dedup_exact=True))
+
+            def advance(n: int) -> None:
+                if bar is not None and task is not None:
+                    bar.advance(task, n)
+
+            stats = export(
+                session,
+                out,
+                fmt,  # type: ignore[arg-type]
+                flt,
+                chosen,
+                dedup=dedup,  # type: ignore[arg-type]
+                near_threshold=near_threshold,
+                batch_size=batch_size,
+                progress=advance if bar else None,
+                stdout=stream,
+            )
+    except ExportError as exc:
+        raise UsageFailure(str(exc)) from exc
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other command-line tools do.
+        sys.stderr.close()
+        raise SystemExit(1) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot read the archive {db_url}: {exc.__class__.__name__}") from exc
+    finally:
+        if stream is not None:
+            try:
+                stream.flush()
+            except BrokenPipeError:
+                pass
+        engine.dispose()
+    skipped = [f"{stats.exact_duplicates} exact"]
+    if dedup == "near":
+        skipped.append(f"{stats.near_duplicates} near")
+    where = "stdout" if out == "-" else out
+    err.print(
+        f"exported {stats.written} articles to {where} ({fmt}, {len(chosen)} fields); "
+        f"duplicates skipped: {', '.join(skipped)}; {time.monotonic() - started:.1f}s",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+class _NoProgress:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _progress(console: Console) -> Any:
+    """A progress bar on stderr when it is a terminal, nothing otherwise."""
+    if not console.is_terminal:
+        return _NoProgress()
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
