@@ -130,7 +130,6 @@ class ArticleSpider(scrapy.Spider):
             spider.frontier = Frontier(jobdir)
             spider.pages_scheduled = spider.frontier.keys()
             spider.site_pages = spider.frontier.page_counts()
-            crawler.stats.set_value("frontier/recorded", len(spider.frontier))
         return spider
 
     def closed(self, reason: str) -> None:
@@ -148,6 +147,11 @@ class ArticleSpider(scrapy.Spider):
             if request is not None:
                 yield request
         if self.frontier is not None and self.frontier.crashed:
+            self.logger.warning(
+                "job %s did not stop cleanly: rescheduling its %d recorded requests",
+                self.frontier.jobdir,
+                len(self.frontier),
+            )
             self.crawler.stats.set_value("frontier/rescheduled", len(self.frontier))
             for entry in self.frontier.entries():
                 meta = {**entry.meta, "job_started": self.frontier.started_at.isoformat()}

@@ -1,0 +1,114 @@
+"""Resumable jobs: a crawl killed with SIGKILL mid-run and started again with the same --jobdir
+finishes the remaining pages; nothing is lost, nothing is fetched or stored twice, and the
+database stays consistent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from crawler.frontier import FRONTIER_FILE
+from crawler.siteserver import serve_directory
+from tests.conftest import REPO, run_cli
+from tests.newsgen import write_site
+
+# A tree: the home page links 10 stories, each of them links 10 more. Most stories are found
+# only through another story, so a resumed job that skips the stories it already archived
+# needs its durable frontier to reach them.
+HOME_LINKS, CHILDREN = 10, 10
+N = HOME_LINKS * (1 + CHILDREN)
+KILL_AFTER = 25
+
+
+def _count(db: Path) -> int:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(con.execute("SELECT count(*) FROM articles").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def test_killed_crawl_resumes_from_jobdir(tmp_path):
+    root = tmp_path / "site"
+    paths = write_site(root, N, children=CHILDREN, home_links=HOME_LINKS)
+    db = tmp_path / "archive.db"
+    jobdir = tmp_path / "job"
+    with serve_directory(root) as server:
+        args = [
+            "crawl",
+            server.url + "/",
+            "--db",
+            f"sqlite:///{db}",
+            "--jobdir",
+            str(jobdir),
+            "--revisit",
+            "0",  # only the job itself may skip pages: no revisit interval
+            "-s",
+            "AUTOTHROTTLE_ENABLED=0",
+            "-s",
+            "DOWNLOAD_DELAY=0.04",
+        ]
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env.pop("http_proxy", None)
+        log = (tmp_path / "first.log").open("w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args], cwd=REPO, env=env, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while _count(db) < KILL_AFTER:
+                assert proc.poll() is None, (tmp_path / "first.log").read_text()
+                assert time.monotonic() < deadline, "the first crawl is too slow"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            log.close()
+        con = sqlite3.connect(db)
+        before = {url.removeprefix(server.url) for (url,) in con.execute("SELECT url FROM articles")}
+        con.close()
+        assert KILL_AFTER <= len(before) < N, "the crawl was not killed mid-run"
+        state = sqlite3.connect(jobdir / FRONTIER_FILE).execute("SELECT value FROM job WHERE key='state'")
+        assert state.fetchone()[0] == "running"
+
+        second = run_cli(*args)
+        assert second.returncode == 0, second.stderr[-3000:]
+
+        with server.lock:
+            hits = {p: server.hits[("GET", p, 200)] for p in paths}
+
+    con = sqlite3.connect(db)
+    try:
+        urls = [url for (url,) in con.execute("SELECT url FROM articles")]
+        # Nothing lost, nothing stored twice.
+        assert sorted(u.removeprefix(server.url) for u in urls) == sorted(paths)
+        # What the killed run archived was not fetched again; at most the pages in flight at
+        # the kill were fetched twice.
+        assert all(hits[p] == 1 for p in before)
+        assert all(1 <= n <= 2 for n in hits.values())
+        assert sum(hits.values()) <= N + 16
+        # The database is consistent: SQLite, the search index, pages and run records.
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        con.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+        assert con.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'district'").fetchone()[0] == N
+        assert con.execute("SELECT count(*) FROM article_pages").fetchone()[0] == N
+        assert con.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
+        runs = con.execute("SELECT finished_at, finish_reason, archived FROM crawl_runs ORDER BY id").fetchall()
+    finally:
+        con.close()
+    assert len(runs) == 2
+    assert runs[0][0] is None  # the killed run never finished
+    assert runs[1][1] == "finished" and runs[1][2] == N - len(before)
+    assert "rescheduling" not in second.stdout
