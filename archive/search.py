@@ -131,7 +131,8 @@ def search(
         return _scan(session, query, lang=lang, limit=limit)
     sql = f"""
         SELECT a.url, a.title, a.lang, a.published, a.fetched_at,
-               snippet({FTS_TABLE}, -1, :ms, :me, '…', 24) AS snip,
+               snippet({FTS_TABLE}, 2, :ms, :me, '…', 24) AS body_snip,
+               snippet({FTS_TABLE}, 1, :ms, :me, '…', 24) AS lede_snip,
                bm25({FTS_TABLE}, 10.0, 4.0, 1.0) AS score
         FROM {FTS_TABLE} JOIN articles AS a ON a.id = {FTS_TABLE}.rowid
         WHERE {FTS_TABLE} MATCH :q {"AND a.lang = :lang" if lang else ""}
@@ -144,10 +145,12 @@ def search(
         rows = session.execute(text(sql), params).all()
     except OperationalError as exc:
         raise SearchError(f"bad search query {query!r}: {exc.orig}") from exc
-    return [
-        SearchHit(url, title, lg, pub, _as_datetime(fetched), snip or "", float(score))
-        for url, title, lg, pub, fetched, snip, score in rows
-    ]
+    hits = []
+    for url, title, lg, pub, fetched, body_snip, lede_snip, score in rows:
+        # The text around a match: in the body, else in the lede, else the body's start.
+        snip = next((x for x in (body_snip, lede_snip) if x and MARK_START in x), body_snip or lede_snip)
+        hits.append(SearchHit(url, title, lg, pub, _as_datetime(fetched), snip or "", float(score)))
+    return hits
 
 
 def _as_datetime(value: object) -> datetime | None:
