@@ -1,0 +1,91 @@
+"""Versions: when an article's clean text changes between crawls the earlier text is kept with
+its fetch time; identical re-fetches and duplicates add none; `crawler history` shows the diff."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from archive.db import make_engine, make_sessionmaker
+from archive.history import article_history
+from archive.models import ArticlePage, ArticleVersion
+from archive.store import CHANGED, DUPLICATE, NEW, UNCHANGED, compress_html, content_hash, decompress_html, store_article
+from tests.conftest import run_cli
+
+URL = "https://news.example/2026/11/bridge"
+T0 = datetime(2026, 11, 20, 8, 0)
+
+
+def _record(body: str, fetched_at: datetime, url: str = URL, title: str = "Bridge reopens") -> dict:
+    return {
+        "url": url,
+        "domain": "news.example",
+        "title": title,
+        "lede": "The old bridge reopened on Monday.",
+        "body": body,
+        "word_count": len(body.split()),
+        "lang": "en",
+        "fetched_at": fetched_at,
+        "content_hash": content_hash(title + body),
+        "extractor_version": "1",
+        "final_url": url,
+        "html_z": compress_html(f"<html><body><p>{body}</p></body></html>".encode()),
+    }
+
+
+def test_changed_text_keeps_earlier_versions(tmp_path: Path):
+    db = tmp_path / "v.db"
+    engine = make_engine(f"sqlite:///{db}")
+    Session = make_sessionmaker(engine)
+    first = "Traffic resumed at noon.\n\nRepairs cost two million."
+    second = "Traffic resumed at noon.\n\nRepairs cost three million, the council said."
+    steps = [
+        (first, T0, NEW),
+        (first, T0 + timedelta(hours=6), UNCHANGED),
+        (second, T0 + timedelta(hours=12), CHANGED),
+        (second + "\n\nA footbridge follows in spring.", T0 + timedelta(days=1), CHANGED),
+    ]
+    for body, at, expected in steps:
+        with Session.begin() as session:
+            assert store_article(session, _record(body, at)) == expected
+    with Session.begin() as session:  # the same text under another URL: a duplicate, no version
+        latest = second + "\n\nA footbridge follows in spring."
+        assert store_article(session, _record(latest, T0, url=URL + "-copy")) == DUPLICATE
+    engine.dispose()
+
+    engine = make_engine(f"sqlite:///{db}")  # reopened: the data persisted
+    with make_sessionmaker(engine)() as session:
+        history = article_history(session, URL)
+        assert session.scalar(select(func.count(ArticleVersion.id))) == 2
+        page = session.scalars(select(ArticlePage)).one()
+        assert b"footbridge" in decompress_html(page.html_z)
+        assert page.fetched_at == T0 + timedelta(days=1)
+        assert article_history(session, URL + "-nope") is None
+    engine.dispose()
+    assert history is not None
+    # Each version with the time of its last fetch (the unchanged re-fetch at 6h counts).
+    assert [v.fetched_at for v in history.versions] == [
+        T0 + timedelta(hours=6),
+        T0 + timedelta(hours=12),
+        T0 + timedelta(days=1),
+    ]
+    assert [v.body for v in history.versions] == [first, second, second + "\n\nA footbridge follows in spring."]
+
+    proc = run_cli("history", URL, "--db", f"sqlite:///{db}")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    assert out[0] == f"{URL}: 3 versions"
+    assert "-Repairs cost two million." in out
+    assert "+Repairs cost three million, the council said." in out
+    assert "+A footbridge follows in spring." in out
+    assert "Traffic resumed at noon." not in [line[1:] for line in out if line[:1] in "+-"]
+
+
+def test_history_of_unknown_url_is_one_line_error(tmp_path: Path):
+    db = tmp_path / "v.db"
+    make_engine(f"sqlite:///{db}").dispose()
+    proc = run_cli("history", "https://news.example/none", "--db", f"sqlite:///{db}")
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == "Error: https://news.example/none is not in the archive"
