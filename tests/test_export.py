@@ -1,0 +1,438 @@
+"""``crawler export``: real files from a real SQLite archive, reloaded with pandas, pyarrow and jq."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import insert
+
+from archive.db import make_engine, make_sessionmaker
+from archive.export import DEFAULT_FIELDS, ExportFilter, export, record_from_article, to_json_record
+from archive.models import Article
+from crawler.cli import main
+from tests.conftest import REPO, _env
+
+_VOCAB = [f"w{i}" for i in range(400)] + ["नदी", "शहर", "चुनाव", "बारिश", "किसान", "सरकार"]
+
+
+def _prose(seed: int, words: int) -> str:
+    rng = random.Random(seed)
+    sentences = []
+    while words > 0:
+        n = min(words, rng.randint(8, 16))
+        sentences.append(" ".join(rng.choice(_VOCAB) for _ in range(n)).capitalize() + ".")
+        words -= n
+    # Paragraphs of four sentences, blank-line separated as the archive stores them.
+    return "\n\n".join(" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4))
+
+
+BASE_BODY = _prose(7, 300)
+# The same story with one sentence changed: a near-duplicate.
+NEAR_BODY = BASE_BODY.replace(BASE_BODY.split(".")[3], " Corrected figures were published on Tuesday", 1)
+
+ROWS = [
+    {
+        "url": "http://a.test/en/one.html",
+        "canonical_url": "http://a.test/en/one.html",
+        "domain": "a.test",
+        "title": "Floods close the river road",
+        "lede": "The river road was closed on Monday.",
+        "body": _prose(1, 120),
+        "word_count": 130,
+        "lang": "en",
+        "lang_confidence": 0.9999,
+        "author": "Ann Smith",
+        "published": "2025-12-31",
+        "fetched_at": datetime(2026, 1, 10, 8, 30, 15, 250000),
+        "content_hash": "h-one",
+    },
+    {
+        "url": "http://b.test/hi/do.html",
+        "canonical_url": None,
+        "domain": "b.test",
+        "title": "नदी किनारे सड़क बंद",
+        "lede": "सोमवार को नदी किनारे की सड़क बंद कर दी गई।",
+        "body": BASE_BODY,
+        "word_count": 310,
+        "lang": "hi",
+        "lang_confidence": 0.97,
+        "author": None,
+        "published": "2026-01-14T09:30:00+05:30",
+        "fetched_at": datetime(2026, 1, 15, 12, 0, 0),
+        "content_hash": "h-two",
+    },
+    {
+        "url": "http://a.test/de/drei.html",
+        "canonical_url": None,
+        "domain": "a.test",
+        "title": "Kurz",
+        "lede": None,
+        "body": "Nur ein kurzer Text.",
+        "word_count": 8,
+        "lang": None,
+        "lang_confidence": None,
+        "author": None,
+        "published": None,
+        "fetched_at": datetime(2026, 2, 1, 0, 0, 0),
+        "content_hash": "h-three",
+    },
+    # Same clean text as the first row under another URL: exported once.
+    {
+        "url": "http://www.a.test/en/one-copy.html",
+        "canonical_url": None,
+        "domain": "a.test",
+        "title": "Floods close the river road",
+        "lede": "The river road was closed on Monday.",
+        "body": _prose(1, 120),
+        "word_count": 130,
+        "lang": "en",
+        "lang_confidence": 0.99,
+        "author": None,
+        "published": "2025-12-31",
+        "fetched_at": datetime(2026, 1, 20, 0, 0, 0),
+        "content_hash": "h-one",
+    },
+    # Near-duplicate of the Hindi story (one sentence differs): kept unless --dedup near.
+    {
+        "url": "http://c.test/hi/do-copy.html",
+        "canonical_url": None,
+        "domain": "c.test",
+        "title": "नदी किनारे सड़क बंद",
+        "lede": "सोमवार को नदी किनारे की सड़क बंद कर दी गई।",
+        "body": NEAR_BODY,
+        "word_count": 310,
+        "lang": "hi",
+        "lang_confidence": 0.96,
+        "author": None,
+        "published": "2026-01-15",
+        "fetched_at": datetime(2026, 1, 16, 6, 0, 0),
+        "content_hash": "h-five",
+    },
+]
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> str:
+    """A real SQLite archive with ROWS, closed and reopened by each test through its URL."""
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = make_engine(url)
+    with make_sessionmaker(engine).begin() as session:
+        for row in ROWS:
+            session.add(Article(**row))
+    engine.dispose()
+    return url
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def test_parquet_has_a_typed_schema_and_row_groups(archive, tmp_path, capsys):
+    out = tmp_path / "articles.parquet"
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", str(out), "--batch-size", "2")
+    assert code == 0, err
+    assert "exported 4 articles" in err and "1 exact" in err
+
+    pf = pq.ParquetFile(out)
+    assert pf.metadata.num_rows == 4
+    assert pf.metadata.num_row_groups == 2  # batches of 2 rows, one row group each
+    schema = pf.schema_arrow
+    assert schema.names == list(DEFAULT_FIELDS)
+    assert schema.field("fetched_at").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("published").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("lang_confidence").type == pa.float64()
+    assert schema.field("id").type == pa.int64()
+    assert schema.field("word_count").type == pa.int64()
+    assert schema.field("body").type == pa.string()
+
+    df = pd.read_parquet(out)
+    assert str(df["fetched_at"].dtype) == "datetime64[us, UTC]"
+    assert df["lang_confidence"].dtype == "float64"
+    assert df["content_hash"].is_unique
+    by_url = df.set_index("url")
+    assert "http://www.a.test/en/one-copy.html" not in by_url.index  # the older row of the hash wins
+    one = by_url.loc["http://a.test/en/one.html"]
+    assert one["site"] == "a.test"
+    assert one["fetched_at"] == pd.Timestamp("2026-01-10T08:30:15.25", tz="UTC")
+    assert one["published"] == pd.Timestamp("2025-12-31", tz="UTC")
+    assert one["text"] == "\n\n".join([ROWS[0]["title"], ROWS[0]["lede"], ROWS[0]["body"]])
+    hindi = by_url.loc["http://b.test/hi/do.html"]
+    assert hindi["published"] == pd.Timestamp("2026-01-14T04:00:00", tz="UTC")
+    assert hindi["title"] == "नदी किनारे सड़क बंद"
+    short = by_url.loc["http://a.test/de/drei.html"]
+    assert pd.isna(short["lang_confidence"]) and pd.isna(short["published"]) and pd.isna(short["lede"])
+    assert pq.read_table(out).column("lede").null_count == 1
+    assert short["text"] == "Kurz\n\nNur ein kurzer Text."
+
+
+def test_jsonl_is_utf8_one_object_a_line_and_loads_with_pyarrow(archive, tmp_path, capsys):
+    out = tmp_path / "articles.jsonl"
+    code, _, err = _run(capsys, "export", "--db", archive, "--format", "jsonl", "--out", str(out))
+    assert code == 0, err
+    raw = out.read_bytes()
+    assert "नदी किनारे".encode() in raw and b"\\u" not in raw
+    records = _read_jsonl(out)
+    assert [r["url"] for r in records] == [
+        "http://a.test/en/one.html",
+        "http://b.test/hi/do.html",
+        "http://a.test/de/drei.html",
+        "http://c.test/hi/do-copy.html",
+    ]
+    assert all(list(r) == list(DEFAULT_FIELDS) for r in records)
+    assert records[0]["fetched_at"] == "2026-01-10T08:30:15Z"
+    assert records[1]["published"] == "2026-01-14T04:00:00Z"
+    assert records[0]["published"] == "2025-12-31"
+    # The Hugging Face `datasets` JSON loader reads with pyarrow.json: it must infer real types.
+    table = pajson.read_json(out)
+    assert pa.types.is_timestamp(table.schema.field("fetched_at").type)
+    assert pa.types.is_timestamp(table.schema.field("published").type)
+    assert table.schema.field("lang_confidence").type == pa.float64()
+    assert table.schema.field("id").type == pa.int64()
+    assert table.num_rows == 4
+
+
+def test_csv_round_trips_multiline_text(archive, tmp_path, capsys):
+    out = tmp_path / "articles.csv"
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", str(out))  # format from suffix
+    assert code == 0, err
+    with open(out, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 4
+    assert rows[1]["body"] == BASE_BODY and "\n\n" in rows[1]["body"]
+    df = pd.read_csv(out)
+    assert df["lang_confidence"].dtype == "float64"
+    assert list(df.columns) == list(DEFAULT_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--lang", "hi"], {"http://b.test/hi/do.html", "http://c.test/hi/do-copy.html"}),
+        (["--lang", "en,hi", "--site", "a.test"], {"http://a.test/en/one.html"}),
+        (["--site", "www.a.test"], {"http://a.test/en/one.html", "http://a.test/de/drei.html"}),
+        (
+            ["--min-words", "100"],
+            {"http://a.test/en/one.html", "http://b.test/hi/do.html", "http://c.test/hi/do-copy.html"},
+        ),
+        (
+            ["--since", "2026-01-15", "--until", "2026-01-16"],
+            {"http://b.test/hi/do.html", "http://c.test/hi/do-copy.html"},
+        ),
+        (["--until", "2026-01-15"], {"http://a.test/en/one.html", "http://b.test/hi/do.html"}),
+        # The hash's older row is outside the selection: its copy is exported.
+        (
+            ["--since", "2026-01-15T12:00:01"],
+            {
+                "http://a.test/de/drei.html",
+                "http://c.test/hi/do-copy.html",
+                "http://www.a.test/en/one-copy.html",
+            },
+        ),
+        (
+            ["--date", "published", "--since", "2026-01-01"],
+            {"http://b.test/hi/do.html", "http://c.test/hi/do-copy.html"},
+        ),
+        (["--date", "published", "--until", "2025-12-31"], {"http://a.test/en/one.html"}),
+    ],
+)
+def test_filters(archive, tmp_path, capsys, args, expected):
+    out = tmp_path / "f.jsonl"
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", str(out), *args)
+    assert code == 0, err
+    assert {r["url"] for r in _read_jsonl(out)} == expected
+
+
+def test_fields_choose_and_order_columns(archive, tmp_path, capsys):
+    out = tmp_path / "f.parquet"
+    code, _, err = _run(
+        capsys, "export", "--db", archive, "--out", str(out), "--fields", "lang,text,fetched_at"
+    )
+    assert code == 0, err
+    table = pq.read_table(out)
+    assert table.schema.names == ["lang", "text", "fetched_at"]
+    assert pa.types.is_timestamp(table.schema.field("fetched_at").type)
+    code, _, err = _run(
+        capsys, "export", "--db", archive, "--out", str(tmp_path / "x.csv"), "--fields", "title,nope"
+    )
+    assert code == 2 and "unknown field(s) nope" in err and "Traceback" not in err
+
+
+def test_near_dedup_drops_the_near_copy_only(archive, tmp_path, capsys):
+    out = tmp_path / "near.jsonl"
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", str(out), "--dedup", "near")
+    assert code == 0, err
+    urls = [r["url"] for r in _read_jsonl(out)]
+    assert urls == ["http://a.test/en/one.html", "http://b.test/hi/do.html", "http://a.test/de/drei.html"]
+    assert "1 exact, 1 near" in err
+
+
+def test_stdout_jsonl_reads_line_by_line_with_jq(archive):
+    jq = shutil.which("jq")
+    if jq is None:
+        pytest.skip("jq is not installed")
+    with subprocess.Popen(
+        [sys.executable, "-m", "crawler", "export", "--db", archive, "--out", "-", "--lang", "hi"],
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as export_proc:
+        jq_out = subprocess.run(
+            [jq, "-r", "[.id, .lang, .title] | @tsv"],
+            check=False,
+            stdin=export_proc.stdout,
+            capture_output=True,
+            timeout=60,
+        )
+        err = export_proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert export_proc.returncode == 0, err
+    assert "exported 2 articles to stdout" in err
+    lines = jq_out.stdout.decode("utf-8").splitlines()
+    assert lines == ["2\thi\tनदी किनारे सड़क बंद", "5\thi\tनदी किनारे सड़क बंद"]
+
+
+def test_stdout_csv(archive, capsys):
+    code, out, err = _run(
+        capsys, "export", "--db", archive, "--out", "-", "--format", "csv", "--fields", "id,site"
+    )
+    assert code == 0, err
+    assert out.splitlines() == ["id,site", "1,a.test", "2,b.test", "3,a.test", "5,c.test"]
+
+
+def test_usage_errors_are_one_line(archive, tmp_path, capsys):
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", "-", "--format", "parquet")
+    assert code == 2 and "stdout" in err
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", str(tmp_path / "x.txt"))
+    assert code == 2 and "--format" in err
+    code, _, err = _run(
+        capsys, "export", "--db", f"sqlite:///{tmp_path / 'none.db'}", "--out", str(tmp_path / "x.csv")
+    )
+    assert code != 0 and "no archive" in err
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", str(tmp_path / "no" / "x.csv"))
+    assert code != 0 and "no folder" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "no").exists()
+
+
+class Interrupt(KeyboardInterrupt):
+    pass
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+@pytest.mark.parametrize("existing", [False, True])
+def test_interrupted_export_leaves_no_file_under_the_target_name(archive, tmp_path, fmt, existing):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / f"articles.{fmt}"
+    if existing:
+        target.write_text("previous export\n", encoding="utf-8")
+    seen = 0
+
+    def progress(n: int) -> None:
+        nonlocal seen
+        seen += n
+        if seen == 3:  # mid-write: two rows (two row groups for Parquet) are already out
+            raise Interrupt
+
+    engine = make_engine(archive)
+    with make_sessionmaker(engine)() as session, pytest.raises(Interrupt):
+        export(session, target, fmt, batch_size=1, progress=progress)  # type: ignore[arg-type]
+    engine.dispose()
+    assert seen == 3
+    if existing:
+        assert os.listdir(folder) == [target.name]
+        assert target.read_text(encoding="utf-8") == "previous export\n"
+    else:
+        assert os.listdir(folder) == []
+
+    # The same export, not interrupted, replaces the target.
+    engine = make_engine(archive)
+    with make_sessionmaker(engine)() as session:
+        stats = export(session, target, fmt, batch_size=1)  # type: ignore[arg-type]
+    engine.dispose()
+    assert stats.written == 4 and os.listdir(folder) == [target.name]
+
+
+def test_record_from_article_gives_scrapy_items_the_exported_fields(archive, tmp_path):
+    """The pipeline's stored record, shaped by record_from_article, equals the exported record."""
+    engine = make_engine(archive)
+    with make_sessionmaker(engine)() as session:
+        row = session.get(Article, 2)
+        assert row is not None
+        mapping = {c.key: getattr(row, c.key) for c in Article.__table__.columns}
+        mapping.pop("id")
+        exported = next(
+            r
+            for r in (to_json_record(x) for x in _iter_export(session))
+            if r["url"] == "http://b.test/hi/do.html"
+        )
+    engine.dispose()
+    item = to_json_record(record_from_article(mapping))
+    assert item.pop("id") is None
+    exported.pop("id")
+    assert item == exported
+
+
+def _iter_export(session):
+    from archive.export import iter_records
+
+    return iter_records(session, ExportFilter())
+
+
+def test_memory_stays_flat(tmp_path):
+    """Exporting ~24 MB of text in batches of 200 peaks far below the data size (Python heap)."""
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    engine = make_engine(url)
+    body = _prose(3, 700)  # ~4 KB
+    n = 3000
+    with make_sessionmaker(engine).begin() as session:
+        session.execute(
+            insert(Article),
+            [
+                {
+                    "url": f"http://big.test/{i}",
+                    "domain": "big.test",
+                    "title": f"Story {i}",
+                    "lede": f"Lede {i}.",
+                    "body": f"{i} {body}",
+                    "word_count": 700,
+                    "lang": "en",
+                    "lang_confidence": 0.99,
+                    "fetched_at": datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None),
+                    "content_hash": f"big-{i}",
+                }
+                for i in range(n)
+            ],
+        )
+    volume = n * len(body) * 2  # body and text
+    for fmt in ("parquet", "jsonl"):
+        with make_sessionmaker(engine)() as session:
+            tracemalloc.start()
+            stats = export(session, tmp_path / f"big.{fmt}", fmt, batch_size=200)  # type: ignore[arg-type]
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        assert stats.written == n
+        print(f"{fmt}: peak {peak / 1e6:.1f} MB for {volume / 1e6:.1f} MB of text")
+        assert peak < volume / 4
+    engine.dispose()
