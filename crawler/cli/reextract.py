@@ -9,7 +9,7 @@ extractor or the boilerplate rules.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
@@ -19,14 +19,17 @@ from archive.models import Article, ArticlePage
 from archive.store import content_hash, decompress_html, update_extraction
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
-from crawler.extract import EXTRACTOR_VERSION, extract, word_count
-from crawler.items import Article as Extracted
+
+if TYPE_CHECKING:
+    from crawler.items import Article as Extracted
 
 BATCH = 200
 
 
 def extracted_fields(article: Extracted, final_url: str) -> dict[str, Any]:
     """The archive columns an extraction sets (as ``pipelines.article_record`` does)."""
+    from crawler.extract import EXTRACTOR_VERSION, word_count
+
     text = article.text
     return {
         "canonical_url": article.canonical_url or final_url,
@@ -63,6 +66,8 @@ def _parse_since(value: str | None) -> datetime | None:
 @db_option
 def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool, db_url: str) -> None:
     """Re-extract stored pages without fetching; update the rows whose output changed."""
+    from crawler.extract import EXTRACTOR_VERSION, extract, word_count  # trafilatura: slow to import
+
     since_at = _parse_since(since)
     engine = open_archive(db_url, must_exist=True)
     Session = make_sessionmaker(engine)

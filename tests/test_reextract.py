@@ -1,0 +1,118 @@
+"""Re-extraction: stored raw pages go through the current extractor again, without fetching;
+rows whose output changed are updated (search index included) and counted; --site, --since and
+--dry-run narrow it; a crawl with --no-keep-html stores no pages."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from archive.db import make_engine, make_sessionmaker
+from archive.store import content_hash, store_article
+from crawler.extract import EXTRACTOR_VERSION, extract
+from crawler.items import RawPage
+from crawler.siteserver import serve_directory
+from pipelines import article_record
+from tests.conftest import FAST, run_cli
+from tests.newsgen import story_html, story_paragraphs, write_site
+
+STALE_BODY = "Menu Home World Sport\n\nAn old extractor kept this navigation line and nothing else useful"
+
+
+def _store(session, n: int, host: str, fetched_at: datetime, *, stale: bool) -> str:
+    url = f"https://{host}/news/story-{n}.html"
+    html = story_html(n).replace("{{BASE}}", f"https://{host}").encode()
+    page = RawPage(url=url, final_url=url, status=200, html=html, content_type="text/html", fetched_at=fetched_at)
+    article = extract(html, url)
+    assert article is not None
+    record = article_record(page, article)
+    if stale:  # what an older extractor produced from the same page
+        body = f"{STALE_BODY} ({n})."
+        record.update(body=body, content_hash=content_hash(body), lang=None, extractor_version="0")
+    assert store_article(session, record) == "new"
+    return url
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    db = tmp_path / "r.db"
+    engine = make_engine(f"sqlite:///{db}")
+    with make_sessionmaker(engine).begin() as session:
+        urls = {
+            "stale": _store(session, 1, "gazette.example", datetime(2026, 11, 1), stale=True),
+            "fresh": _store(session, 2, "gazette.example", datetime(2026, 11, 1), stale=False),
+            "other": _store(session, 3, "other.example", datetime(2026, 11, 1), stale=True),
+            "recent": _store(session, 4, "gazette.example", datetime(2026, 11, 20), stale=True),
+        }
+    engine.dispose()
+    return db, urls
+
+
+def _row(db: Path, url: str) -> dict:
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    try:
+        return dict(con.execute("SELECT * FROM articles WHERE url = ?", (url,)).fetchone())
+    finally:
+        con.close()
+
+
+def _matches(db: Path, word: str) -> int:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (word,)).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_reextract_updates_changed_rows_only(archive):
+    db, urls = archive
+    assert _matches(db, "navigation") == 3
+    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "4 stored pages" in proc.stdout and "3 would change" in proc.stdout
+    assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)
+
+    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example", "--since", "2026-11-10")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 stored pages" in proc.stdout and "1 changed" in proc.stdout
+    assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)  # fetched before --since
+    assert _row(db, urls["recent"])["body"].startswith(STALE_BODY) is False
+
+    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example")
+    assert proc.returncode == 0, proc.stderr
+    assert "3 stored pages" in proc.stdout and "1 changed, 2 unchanged" in proc.stdout
+    row = _row(db, urls["stale"])
+    assert story_paragraphs(1)[-1] in row["body"] and "navigation" not in row["body"]
+    assert row["lang"] == "en" and row["extractor_version"] == EXTRACTOR_VERSION
+    assert row["fetched_at"].startswith("2026-11-01")  # nothing was fetched
+    assert _row(db, urls["other"])["body"].startswith(STALE_BODY)  # another site
+    assert _matches(db, "navigation") == 1  # the search index followed the updates
+
+
+def test_reextract_errors_and_empty_archive(tmp_path: Path):
+    db = tmp_path / "e.db"
+    make_engine(f"sqlite:///{db}").dispose()
+    proc = run_cli("reextract", "--db", f"sqlite:///{db}")
+    assert proc.returncode == 0 and "No stored pages" in proc.stdout
+    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--since", "last week")
+    assert proc.returncode != 0 and "not a date" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_crawl_keeps_html_unless_told_not_to(tmp_path: Path):
+    root = tmp_path / "site"
+    write_site(root, 3)
+    db = tmp_path / "k.db"
+    with serve_directory(root) as server:
+        proc = run_cli("crawl", server.url + "/", "--db", f"sqlite:///{db}", "--no-keep-html", *FAST)
+    assert proc.returncode == 0, proc.stderr
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+        assert con.execute("SELECT count(*) FROM article_pages").fetchone()[0] == 0
+        assert {v for (v,) in con.execute("SELECT extractor_version FROM articles")} == {EXTRACTOR_VERSION}
+    finally:
+        con.close()
