@@ -21,6 +21,7 @@ __all__ = [
     "Block",
     "clean_blocks",
     "is_boilerplate_line",
+    "is_chrome_line",
     "normalise_line",
 ]
 
@@ -163,6 +164,83 @@ def is_boilerplate_line(
     return _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
 
 
+_MONTHS = (
+    "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august|"
+    "september|october|november|december|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|"
+    "février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|"
+    "mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|"
+    "luglio|settembre|ottobre|dicembre|mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|"
+    "friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag"
+)
+_DATE_WORDS = (
+    "published|updated|posted|last|modified|on|at|am|pm|um|uhr|stand|veröffentlicht|aktualisiert|"
+    "zuletzt|publié|mis|à|jour|le|publicado|actualizado|el|pubblicato|aggiornato|il|alle|ore|gmt|utc|"
+    "cet|cest|est|edt|pst|pdt|bst|ist|amt|msk|jst|ago|hours|hour|minutes|min|mins|days|day|"
+    "vor|stunden|minuten|tagen|read|lesezeit|reading|time|" + _MONTHS
+)
+_DATE_LINE_RE = re.compile(rf"^(?:[\W\d_]|\b(?:{_DATE_WORDS})\b)+$", re.IGNORECASE)
+_BYLINE_RE = re.compile(
+    r"^(?:by|von|par|por|di|door|av|af|от|oleh|written by|text|texto|reporting by|auteur)\s*:?\s+"
+    r"(?:[\w'’.-]+\s*){1,6}(?:(?:,|\band\b|\bund\b|\bet\b|\by\b|&)\s*(?:[\w'’.-]+\s*){1,4})*$",
+    re.IGNORECASE,
+)
+_NAME_PARTICLES = frozenset(
+    [
+        "and",
+        "und",
+        "et",
+        "y",
+        "e",
+        "i",
+        "&",
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "da",
+        "di",
+        "du",
+        "le",
+        "la",
+        "al",
+        "bin",
+        "ibn",
+        "zu",
+        "text",
+        "by",
+    ]
+)
+_CREDIT_RE = re.compile(
+    r"^(?:photo|foto|image|bild|picture|credit|source|quelle|fotos?|bildquelle|crédit|photos?)\s*(?::|by|von)\s*\S",
+    re.IGNORECASE,
+)
+_COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|copyright\b)", re.IGNORECASE)
+
+
+def is_chrome_line(text: str) -> bool:
+    """A line of page furniture rather than article text: a bare date, a byline, a photo credit,
+    a copyright notice. Only short lines qualify; sentences stay."""
+    words = _words(text)
+    if words > 14:
+        return False
+    stripped = text.strip()
+    if _DATE_LINE_RE.match(stripped) and any(ch.isdigit() for ch in stripped):
+        return True
+    if words <= 9 and _BYLINE_RE.match(stripped) and not stripped.endswith((".", "!", "?", ":")):
+        # Names only: every word after the first is capitalised or a name particle.
+        rest = stripped.split(None, 1)[1] if " " in stripped else ""
+        if all(
+            w[:1].isupper() or w.casefold() in _NAME_PARTICLES for w in re.findall(r"[^\W\d_][\w'’.-]*", rest)
+        ):
+            return True
+    if words <= 10 and _CREDIT_RE.match(stripped):
+        return True
+    return bool(_COPYRIGHT_RE.match(stripped))
+
+
 def _words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
@@ -217,6 +295,8 @@ def clean_blocks(
         if is_boilerplate_line(text, lines, prefixes):
             continue
         if _mostly_links(b, link_ratio):
+            continue
+        if b.kind != "head" and is_chrome_line(text):
             continue
         kept.append(replace(b, text=text))
     return kept

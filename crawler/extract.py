@@ -588,6 +588,84 @@ def _looks_like_article(tree: HtmlElement, meta: _Meta, words: int, date: str | 
     return words >= 80 and (has_article_el or date is not None) or words >= 200
 
 
+def _tokens(text: str) -> list[str]:
+    return [t.casefold() for t in _WORD_RE.findall(text)]
+
+
+def _headline_variants(meta: _Meta, title: str | None) -> list[list[str]]:
+    """Token lists of every headline wording the page carries."""
+    raw = [title, meta.og_title, meta.ld_headline, meta.twitter_title, *meta.h1[:2]]
+    variants = []
+    for t in raw:
+        if t:
+            toks = _tokens(clean_text(unescape(t)))
+            if len(toks) >= 2 and toks not in variants:
+                variants.append(toks)
+    return variants
+
+
+def _is_headline(text: str, headlines: list[list[str]]) -> bool:
+    """A line that is one of the headlines, perhaps with a kicker or site name around it."""
+    toks = _tokens(text)
+    if not toks:
+        return False
+    for h in headlines:
+        if toks == h:
+            return True
+        # The headline preceded or followed by a few words (kicker, section, "| Site").
+        if len(toks) > len(h) and len(toks) - len(h) <= 6:
+            for start in range(len(toks) - len(h) + 1):
+                if toks[start : start + len(h)] == h:
+                    return True
+    return False
+
+
+def _shingles(tokens: list[str], n: int = 4) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
+
+
+def _agree_with_article_body(blocks: list[Block], article_body: str) -> list[Block]:
+    """Use the JSON-LD ``articleBody`` as a second opinion on the extracted blocks.
+
+    Only a full text counts (not a teaser): it must cover most of what was extracted. Then blocks
+    that share nothing with it are page furniture and go; where it holds much more text than was
+    extracted, the extraction was truncated and articleBody's own paragraphs replace it.
+    """
+    ld_tokens = _tokens(article_body)
+    if len(ld_tokens) < 80 or not blocks:
+        return blocks
+    ld_sh = _shingles(ld_tokens)
+    block_tokens = [_tokens(b.text) for b in blocks]
+    ours = set().union(*(_shingles(t) for t in block_tokens))
+    if not ours:
+        return blocks
+    covered = len(ours & ld_sh) / len(ours)
+    if covered < 0.6:
+        return blocks
+    if covered >= 0.8 and len(ld_sh - ours) > 0.3 * len(ld_sh):
+        paragraphs = [clean_text(p) for p in re.split(r"\n\s*\n|\n", article_body) if clean_text(p)]
+        if len(paragraphs) >= 2:
+            return [Block(p) for p in paragraphs]
+    ld_joined = " " + " ".join(ld_tokens) + " "
+    agrees = []
+    for toks in block_tokens:
+        sh = _shingles(toks)
+        agrees.append(len(sh & ld_sh) >= 0.3 * len(sh) if sh else " " + " ".join(toks) + " " in ld_joined)
+    if True not in agrees:
+        return blocks
+    first = agrees.index(True)
+    kept = list(blocks[:first])  # headline zone: standfirst, summary, which articleBody often lacks
+    for i in range(first, len(blocks)):
+        if agrees[i]:
+            kept.append(blocks[i])
+        elif blocks[i].kind == "head":
+            # A subheading stays when the text under it is article text.
+            nxt = next((j for j in range(i + 1, len(blocks)) if blocks[j].kind != "head"), None)
+            if nxt is not None and agrees[nxt]:
+                kept.append(blocks[i])
+    return kept
+
+
 def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
     for cand in (meta.html_lang, meta.ld_lang, meta.og_locale, content_language):
         code = normalise_lang(cand.split(",")[0] if cand else None)
@@ -654,14 +732,15 @@ def _extract(
         site_lines=opts.site_boilerplate,
         link_ratio=opts.link_ratio,
     )
+    if meta.ld_body:
+        blocks = _agree_with_article_body(blocks, clean_text(unescape(meta.ld_body)))
     site_name = clean_text(unescape(meta.site_name or meta.ld_publisher or "")) or None
     title = _pick_title(meta, None, site_name, _host(url))
     published = _published(tree, meta)
 
-    # The body never repeats the title.
-    while blocks and title and _similar(blocks[0].text, title):
-        blocks.pop(0)
-    blocks = [b for b in blocks if not (title and b.kind == "head" and _similar(b.text, title))]
+    # The body never repeats the title, in any of the page's wordings of it (og, JSON-LD, <h1>...).
+    headlines = _headline_variants(meta, title)
+    blocks = [b for i, b in enumerate(blocks) if not (i < 8 and _is_headline(b.text, headlines))]
 
     lede: str | None = None
     standfirst = _find_standfirst(tree, meta, title, blocks[0].text if blocks else None)
