@@ -199,6 +199,9 @@ def evaluate(corpus: Path) -> dict[str, dict[str, Scores]]:
         sets = sorted({r.set for r in res})
         out[name] = {s: summarise([r for r in res if r.set == s], truth) for s in sets}
         out[name]["overall"] = summarise(res, truth)
+        if name == "trafilatura":  # it tags no language; show "-" rather than 0%
+            for sc in out[name].values():
+                sc.lang_acc = None
     evaluate.last_results = {"ours": res_ours, "trafilatura": res_bare, "truth": truth}  # type: ignore[attr-defined]
     return out
 
