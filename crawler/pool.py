@@ -1,0 +1,284 @@
+"""A small pool of worker processes for page extraction, with a time limit per page.
+
+Extraction is CPU-bound and runs in the crawl's single reactor thread unless it is moved out;
+:class:`ExtractionPool` runs it in ``workers`` separate processes instead. Each worker is looked
+after by one supervisor thread in the calling process, which hands it one task at a time over a
+pipe and waits for the answer:
+
+- a task that runs longer than ``timeout`` seconds is abandoned: its worker is killed and
+  replaced, and the task's future raises :class:`TaskTimeout`;
+- an exception in the function, or a worker that dies (segfault, out of memory), makes the
+  future raise :class:`TaskFailed` (the page is reported, not lost);
+- a worker is replaced by a fresh one after ``max_tasks_per_worker`` tasks, so that memory
+  creeping up in long runs is given back.
+
+``concurrent.futures.ProcessPoolExecutor`` recycles workers (``max_tasks_per_child``) but cannot
+abandon a task that never returns, hence this pool. Workers are started with the ``forkserver``
+method (the default), which preloads the function's module once and forks warm workers from a
+process that has no reactor or threads of the crawl.
+
+The function and its arguments must be picklable (a module-level function); the default is
+:func:`crawler.extract.extract`. ``submit`` returns a :class:`concurrent.futures.Future`; in an
+asyncio program await it with ``asyncio.wrap_future``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
+from multiprocessing.connection import Connection
+from typing import Any
+
+__all__ = ["ExtractionPool", "PoolClosed", "PoolError", "TaskFailed", "TaskTimeout"]
+
+logger = logging.getLogger(__name__)
+logger.addHandler(logging.NullHandler())
+
+_STOP = object()
+
+
+class PoolError(Exception):
+    """A task submitted to the pool did not produce a result."""
+
+
+class TaskTimeout(PoolError):
+    """The task ran longer than the pool's time limit; its worker was killed and replaced."""
+
+
+class TaskFailed(PoolError):
+    """The function raised (``detail`` holds the worker's traceback), or its worker died."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
+
+class PoolClosed(PoolError):
+    """The pool was closed before the task could run."""
+
+
+def _worker_main(conn: Connection, func: Callable[..., Any]) -> None:
+    """A worker's loop: receive ``(args, kwargs)``, send back ``("ok", result)`` or ``("error", ...)``."""
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):  # the parent went away
+            return
+        if message is None:
+            return
+        args, kwargs = message
+        try:
+            reply: tuple[Any, ...] = ("ok", func(*args, **kwargs))
+        except Exception as exc:  # reported to the parent, which records the page as failed
+            reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        try:
+            conn.send(reply)
+        except (TypeError, AttributeError, ValueError) as exc:  # an unpicklable result
+            conn.send(("error", f"cannot send the result back: {type(exc).__name__}: {exc}", None))
+        except (BrokenPipeError, OSError):
+            return
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, ctx: Any, func: Callable[..., Any], name: str) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, func), name=name, daemon=True)
+        self.process.start()
+        child.close()
+        self.tasks = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def stop(self, *, kill: bool = False, wait: float = 2.0) -> None:
+        if not kill:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+            self.process.join(wait)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(wait)
+        self.conn.close()
+        self.process.close()
+
+
+class ExtractionPool:
+    """Run ``func`` (default :func:`crawler.extract.extract`) in worker processes.
+
+    ``workers``: number of processes (default: one per CPU). ``timeout``: seconds a task may run
+    before it is abandoned (None: no limit). ``max_tasks_per_worker``: tasks after which a worker
+    is replaced (None or 0: never). ``start_method``: ``forkserver`` (default), ``spawn`` or
+    ``fork``. Use it as a context manager, or call :meth:`close`.
+
+    ``counts`` tallies ``tasks`` (finished, whatever the outcome), ``errors``, ``timeouts``,
+    ``lost`` (worker died), ``started`` and ``recycled`` workers.
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        func: Callable[..., Any] | None = None,
+        timeout: float | None = 5.0,
+        max_tasks_per_worker: int | None = 500,
+        start_method: str = "forkserver",
+    ) -> None:
+        if func is None:
+            from crawler.extract import extract
+
+            func = extract
+        self.func = func
+        self.size = workers or os.cpu_count() or 1
+        self.timeout = timeout if timeout and timeout > 0 else None
+        self.max_tasks = max_tasks_per_worker or None
+        self._ctx = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            # Imported once in the fork server; workers forked from it start warm.
+            self._ctx.set_forkserver_preload([func.__module__])
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._workers: list[_Worker | None] = [None] * self.size
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._supervise, args=(i,), name=f"extract-pool-{i}", daemon=True)
+            for i in range(self.size)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(self, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Queue ``func(*args, **kwargs)``; the future gives its result or raises a :class:`PoolError`."""
+        if self._closed:
+            raise PoolClosed("the pool is closed")
+        future: Future[Any] = Future()
+        self._queue.put((future, args, kwargs))
+        return future
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the workers alive now (started lazily: empty before the first task)."""
+        with self._lock:
+            return [w.pid for w in self._workers if w is not None and w.pid is not None]
+
+    def close(self, *, wait: float = 10.0) -> None:
+        """Stop taking tasks, let the running ones finish, stop the workers; cancel what is queued."""
+        if self._closed:
+            return
+        self._closed = True
+        for _ in self._threads:
+            self._queue.put(_STOP)
+        for thread in self._threads:
+            thread.join(wait + (self.timeout or 0))
+        while True:  # tasks queued behind the stop markers
+            try:
+                task = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if task is not _STOP:
+                task[0].set_exception(PoolClosed("the pool was closed before the task ran"))
+
+    # -- supervisor threads -------------------------------------------------------------------
+
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self.counts[key] += 1
+
+    def _worker(self, slot: int) -> _Worker:
+        worker = self._workers[slot]
+        if worker is None:
+            worker = _Worker(self._ctx, self.func, name=f"extract-worker-{slot}")
+            with self._lock:
+                self._workers[slot] = worker
+                self.counts["started"] += 1
+        return worker
+
+    def _retire(self, slot: int, *, kill: bool) -> None:
+        worker = self._workers[slot]
+        if worker is None:
+            return
+        with self._lock:
+            self._workers[slot] = None
+        worker.stop(kill=kill)
+
+    def _supervise(self, slot: int) -> None:
+        try:
+            self._worker(slot)  # start now: the first task finds a warm worker
+            while True:
+                task = self._queue.get()
+                if task is _STOP:
+                    break
+                future, args, kwargs = task
+                if not future.set_running_or_notify_cancel():
+                    continue
+                self._run(slot, future, args, kwargs)
+        finally:
+            self._retire(slot, kill=False)
+
+    def _run(self, slot: int, future: Future[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        worker = self._worker(slot)
+        try:
+            worker.conn.send((args, kwargs))
+        except (BrokenPipeError, OSError):  # it died while idle: start another and try once more
+            self._retire(slot, kill=True)
+            worker = self._worker(slot)
+            try:
+                worker.conn.send((args, kwargs))
+            except (BrokenPipeError, OSError) as exc:
+                self._fail(slot, future, TaskFailed(f"worker unreachable: {exc}"), "lost")
+                return
+        except (TypeError, AttributeError, ValueError) as exc:  # unpicklable arguments
+            self._count("tasks")
+            self._count("errors")
+            future.set_exception(TaskFailed(f"cannot send the task: {type(exc).__name__}: {exc}"))
+            return
+        if not worker.conn.poll(self.timeout):
+            pid = worker.pid
+            self._fail(slot, future, TaskTimeout(f"no result after {self.timeout:g}s (worker {pid} killed)"), "timeouts")
+            return
+        try:
+            reply = worker.conn.recv()
+        except (EOFError, OSError):
+            code = worker.process.exitcode
+            self._fail(slot, future, TaskFailed(f"worker {worker.pid} died (exit code {code})"), "lost")
+            return
+        worker.tasks += 1
+        self._count("tasks")
+        if reply[0] == "ok":
+            future.set_result(reply[1])
+        else:
+            self._count("errors")
+            future.set_exception(TaskFailed(reply[1], reply[2]))
+        if self.max_tasks and worker.tasks >= self.max_tasks:
+            self._retire(slot, kill=False)
+            self._count("recycled")
+            self._worker(slot)
+
+    def _fail(self, slot: int, future: Future[Any], exc: PoolError, key: str) -> None:
+        """Abandon the slot's worker (killed), record the failure, start a replacement."""
+        self._retire(slot, kill=True)
+        self._count("tasks")
+        self._count(key)
+        future.set_exception(exc)
+        if not self._closed:
+            self._worker(slot)
