@@ -51,6 +51,7 @@ __all__ = [
     "read_seed",
     "render",
     "seed_shingles",
+    "similarity",
     "url_coverage",
     "url_variants",
 ]
@@ -197,6 +198,15 @@ def overlap(seed_grams: set[str], article_grams: set[str]) -> float:
     return len(article_grams & seed_grams) / len(article_grams)
 
 
+def similarity(seed_grams: set[str], article_grams: set[str]) -> float:
+    """How well an article matches a seed: F1 of shared shingles, to rank several candidates."""
+    shared = len(seed_grams & article_grams)
+    if not shared:
+        return 0.0
+    precision, recall = shared / len(article_grams), shared / len(seed_grams)
+    return 2 * precision * recall / (precision + recall)
+
+
 def _looks_like_prose(text: str) -> bool:
     stripped = text.rstrip().rstrip(_CLOSERS)
     return stripped.endswith(_SENTENCE_END) and len(text.split()) >= 6
@@ -289,6 +299,31 @@ def _find_approx(key: str, candidates: Sequence[str]) -> int | None:
     return best
 
 
+def _increasing_subsequence(values: Sequence[int]) -> set[int]:
+    """Indices of a longest strictly increasing subsequence of ``values`` (patience sorting)."""
+    tails: list[int] = []  # index of the smallest tail of each length
+    prev: list[int] = [-1] * len(values)
+    for i, v in enumerate(values):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if values[tails[mid]] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        prev[i] = tails[lo - 1] if lo else -1
+        if lo == len(tails):
+            tails.append(i)
+        else:
+            tails[lo] = i
+    out: set[int] = set()
+    i = tails[-1] if tails else -1
+    while i >= 0:
+        out.add(i)
+        i = prev[i]
+    return out
+
+
 def not_archived(seed: TextSeed, notes: Iterable[str] = ()) -> TextReport:
     """The report of a seed whose article is not in the archive."""
     return TextReport(
@@ -334,38 +369,47 @@ def compare(seed: TextSeed, article: ArchivedArticle) -> TextReport:
         title_match = "different"
     report.title = {"seed": seed.title, "archived": article.title, "match": title_match}
 
-    # Seed lines: present (where, in order) or absent.
+    # Seed lines: present (where) or absent. A line matching a whole archived paragraph is placed
+    # there; otherwise where its key occurs on word boundaries, preferring after the previous line.
+    para_at: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        para_at.setdefault(key, []).append(i)
     last = 0
     results: list[LineResult] = []
+    placed: list[tuple[int, int]] = []  # (index in results, position in doc)
     for number, text in seed.lines:
         key = line_key(text)
         result = LineResult(line=number, text=text, present=False)
+        results.append(result)
         if not key:  # nothing but symbols or emoji: nothing to look for
             result.kind, result.reason = "boilerplate", "no words"
-            results.append(result)
             continue
         needle = f" {key} "
-        # pos: where the matched text starts in doc; end: where it ends (its trailing space).
-        pos = doc.find(needle, last)
-        in_order = True
-        if pos < 0:
-            pos = doc.find(needle)
-            in_order = False
-        end = pos + len(needle) - 1
+        pos = -1
+        if key in para_at:
+            idx = next((i for i in para_at[key] if starts[i] - 1 >= last), para_at[key][0])
+            pos = starts[idx] - 1
+        else:
+            pos = doc.find(needle, last)
+            if pos < 0:
+                pos = doc.find(needle)
         if pos >= 0:
             result.present, result.match = True, "exact"
+            end = pos + len(needle) - 1
         else:
-            idx = _find_approx(key, keys)
-            if idx is not None:
-                result.present, result.match = True, "approx"
-                pos, end = starts[idx] - 1, starts[idx] + len(keys[idx])
-                in_order = pos >= last
-        if result.present:
-            result.where = where_at(pos)
-            result.in_order = in_order
-            if in_order:
-                last = end
-        results.append(result)
+            idx_approx = _find_approx(key, keys)
+            if idx_approx is None:
+                continue
+            result.present, result.match = True, "approx"
+            pos, end = starts[idx_approx] - 1, starts[idx_approx] + len(keys[idx_approx])
+        result.where = where_at(pos)
+        placed.append((len(results) - 1, pos))
+        if pos >= last:
+            last = end
+    # In order: the longest run of present lines whose archive positions increase; the rest moved.
+    in_order = _increasing_subsequence([pos for _, pos in placed])
+    for k, (i, _) in enumerate(placed):
+        results[i].in_order = k in in_order
 
     # Absent lines: boilerplate or content. A run of absent lines opened by a section heading
     # ("Latest Videos", "Related") is a teaser list.
@@ -380,19 +424,33 @@ def compare(seed: TextSeed, article: ArchivedArticle) -> TextReport:
             )
         if normalise_line(result.text) in _MARKERS:
             marker = result.text
+    # Present lines that look like boilerplate leaked into the archive: known boilerplate lines,
+    # menus, and the teasers under a section heading that was archived too.
+    marker = None
+    for result in results:
+        if not result.present:
+            marker = None
+            continue
+        kind, reason = classify_absent(result.text, after_marker=marker)
+        if kind == "boilerplate":
+            result.kind, result.reason = kind, reason
+        if normalise_line(result.text) in _MARKERS:
+            marker = result.text
+        elif kind != "boilerplate":
+            marker = None
     report.lines = results
 
     # Lede
     lede_key = line_key(article.lede or "")
     seed_keys = [(n, line_key(t)) for n, t in seed.lines]
-    first_content = next((r.line for r in results if r.present or r.kind == "content"), None)
+    first_content = next((r.line for r in results if r.kind != "boilerplate"), None)
     if not lede_key:
         report.lede = {"found": False, "archived": None, "seed_line": None, "note": "no lede archived"}
     else:
         seed_line = next((n for n, k in seed_keys if k == lede_key), None)
         if seed_line is None:
-            idx = _find_approx(lede_key, [k for _, k in seed_keys])
-            seed_line = seed_keys[idx][0] if idx is not None else None
+            lede_idx = _find_approx(lede_key, [k for _, k in seed_keys])
+            seed_line = seed_keys[lede_idx][0] if lede_idx is not None else None
         report.lede = {
             "found": seed_line is not None,
             "archived": article.lede,
@@ -409,14 +467,19 @@ def compare(seed: TextSeed, article: ArchivedArticle) -> TextReport:
         looks = (
             "boilerplate" if is_boilerplate_line(text) or normalise_line(text) in _MARKERS else "foreign text"
         )
-        report.leaked.append({"where": where, "text": text, "looks_like": looks})
+        report.leaked.append({"where": where, "text": text, "looks_like": looks, "seed_line": None})
+    for r in results:
+        if r.present and r.kind == "boilerplate":
+            report.leaked.append(
+                {"where": r.where, "text": r.text, "looks_like": "boilerplate", "seed_line": r.line}
+            )
 
     problems: list[str] = []
     if title_match in ("different", "archived title is cut short") or any(
         r.kind == "content" for r in results
     ):
         problems.append(MISSING)
-    if any(r.present and not r.in_order for r in results):
+    if any(r.present and not r.in_order and r.kind != "boilerplate" for r in results):
         problems.append(OUT_OF_ORDER)
     if report.leaked or title_match == "archived title has extra text":
         problems.append(LEAKED)
@@ -568,7 +631,7 @@ def render(report: TextReport | UrlReport) -> list[str]:
         out.append(f"  lede: found, seed line {lede['seed_line']}{extra}")
     else:
         out.append(f"  lede: not found ({lede.get('note') or _short(lede.get('archived') or '')})")
-    present = [r for r in report.lines if r.present]
+    present = [r for r in report.lines if r.present and r.kind != "boilerplate"]
     content_absent = [r for r in report.lines if not r.present and r.kind == "content"]
     boiler = [r for r in report.lines if not r.present and r.kind == "boilerplate"]
     disordered = [r for r in present if not r.in_order]
@@ -590,7 +653,8 @@ def render(report: TextReport | UrlReport) -> list[str]:
         out.append(f"    line {r.line}: {_short(r.text, 70)}  [{r.reason}]")
     out.append(f"  leaked (archived, not in the seed): {len(report.leaked)}")
     for item in report.leaked:
-        out.append(f"    {item['where']}: {_short(item['text'])}  [{item['looks_like']}]")
+        origin = f"seed line {item['seed_line']}" if item.get("seed_line") else "not in the seed"
+        out.append(f"    {item['where']}: {_short(item['text'])}  [{item['looks_like']}, {origin}]")
     also = f" (also: {', '.join(report.problems[1:])})" if len(report.problems) > 1 else ""
     out.append(f"  verdict: {report.verdict}{also}")
     return out

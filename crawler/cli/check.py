@@ -35,6 +35,7 @@ from crawler.check import (
     read_seed,
     render,
     seed_shingles,
+    similarity,
     url_coverage,
     url_variants,
 )
@@ -102,7 +103,7 @@ def check_text_seeds(session: Session, seeds: Sequence[TextSeed]) -> list[TextRe
         rows: list[Any] = []
         for chunk in _chunks(ids):
             rows += session.execute(select(*_ARTICLE_COLUMNS).where(Article.id.in_(chunk))).all()
-        scored = [(overlap(grams[i], article_shingles(a)), a) for a in map(_archived, rows)]
+        scored = [(similarity(grams[i], article_shingles(a)), a) for a in map(_archived, rows)]
         found[i] = sorted(scored, key=lambda pair: (-pair[0], pair[1].id))
         matched_by[i] = "title"
 
@@ -114,9 +115,8 @@ def check_text_seeds(session: Session, seeds: Sequence[TextSeed]) -> list[TextRe
             article = _archived(row)
             article_grams = article_shingles(article)
             for i in pending:
-                score = overlap(grams[i], article_grams)
-                if score >= MATCH_OVERLAP:
-                    found.setdefault(i, []).append((score, article))
+                if overlap(grams[i], article_grams) >= MATCH_OVERLAP:
+                    found.setdefault(i, []).append((similarity(grams[i], article_grams), article))
         for i in pending:
             if i in found:
                 found[i].sort(key=lambda pair: (-pair[0], pair[1].id))
@@ -138,10 +138,10 @@ def check_text_seeds(session: Session, seeds: Sequence[TextSeed]) -> list[TextRe
             others = ", ".join(f"#{a.id}" for _, a in candidates[1:6])
             report.notes.append(
                 f"{len(candidates)} archived articles match by {matched_by[i]}; "
-                f"compared with #{article.id} (text overlap {score:.0%}), also {others}"
+                f"compared with #{article.id}, the closest (similarity {score:.0%}), also {others}"
             )
         elif matched_by[i] == "text overlap":
-            report.notes.append(f"no archived article has the seed's title; {score:.0%} text overlap")
+            report.notes.append(f"no archived article has the seed's title; text similarity {score:.0%}")
         reports.append(report)
     return reports
 
