@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 __all__ = [
     "BOILERPLATE_LINES",
     "BOILERPLATE_PREFIXES",
+    "CALL_PREFIXES",
     "SECTION_MARKERS",
     "Block",
     "clean_blocks",
@@ -96,6 +97,15 @@ BOILERPLATE_LINES: frozenset[str] = frozenset(
     )
 )
 
+# Calls to action: a short line (at most CALL_MAX_WORDS words) starting with one is boilerplate
+# whatever follows ("Follow us on Twitter", "Sign up for our daily briefing").
+CALL_PREFIXES: tuple[str, ...] = _split(
+    "follow us|sign up for|sign up to|subscribe to|click here|join our|download our|get our|"
+    "like us on|folgen sie uns|abonnieren sie|suivez-nous|abonnez-vous|síguenos|suscríbete|seguici|"
+    "हमें फॉलो करें|हमें फेसबुक|подписывайтесь|подпишитесь|تابعونا|ikuti kami",
+)
+CALL_MAX_WORDS = 12
+
 # Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
 BOILERPLATE_PREFIXES: tuple[str, ...] = _split(
     "also read|read also|read more|more:|related:|see also|follow us on|watch:|click here to"
@@ -137,6 +147,7 @@ def _norm_set(lines: Iterable[str]) -> frozenset[str]:
 _LINES = _norm_set(BOILERPLATE_LINES)
 _MARKERS = _norm_set(SECTION_MARKERS)
 _PREFIXES = tuple(normalise_line(p) for p in BOILERPLATE_PREFIXES)
+_CALLS = tuple(normalise_line(p) for p in CALL_PREFIXES)
 
 
 def _has_prefix(norm: str, prefixes: Sequence[str]) -> bool:
@@ -160,6 +171,8 @@ def is_boilerplate_line(
     if not norm:
         return True
     if norm in _LINES or norm in extra_lines:
+        return True
+    if norm.startswith(_CALLS) and _words(norm) <= CALL_MAX_WORDS:
         return True
     return _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
 
