@@ -46,8 +46,10 @@ __all__ = [
     "export",
     "iter_records",
     "join_text",
+    "json_record_from_article",
     "parse_fields",
     "record_from_article",
+    "to_json_record",
 ]
 
 logger = logging.getLogger(__name__)
@@ -232,6 +234,15 @@ def to_json_record(record: Mapping[str, Any]) -> dict[str, Any]:
             value = _published_text(value) if key == "published" else _iso(value)
         out[key] = value
     return out
+
+
+def json_record_from_article(article: Any, fields: Sequence[str] = DEFAULT_FIELDS) -> dict[str, Any]:
+    """The record exactly as ``crawler export --format jsonl`` writes it (timestamps as ISO strings).
+
+    For Scrapy items: ``StorePipeline`` can return this for the stored record so that Scrapy's feed
+    exports (``scrapy crawl article -O items.jsonl``) carry the same fields and values.
+    """
+    return to_json_record(record_from_article(article, fields))
 
 
 def arrow_schema(fields: Sequence[str]) -> pa.Schema:

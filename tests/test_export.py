@@ -21,9 +21,14 @@ import pytest
 from sqlalchemy import insert
 
 from archive.db import make_engine, make_sessionmaker
-from archive.export import DEFAULT_FIELDS, ExportFilter, export, record_from_article, to_json_record
+from archive.export import DEFAULT_FIELDS, export, iter_records, json_record_from_article, to_json_record
 from archive.models import Article
+from archive.store import store_article
 from crawler.cli import main
+from crawler.extract import extract  # imports trafilatura at collection, not under warnings-as-errors
+from crawler.items import RawPage
+from crawler.sample_site import SITE_DIR
+from pipelines import article_record
 from tests.conftest import REPO, _env
 
 _VOCAB = [f"w{i}" for i in range(400)] + ["नदी", "शहर", "चुनाव", "बारिश", "किसान", "सरकार"]
@@ -374,30 +379,33 @@ def test_interrupted_export_leaves_no_file_under_the_target_name(archive, tmp_pa
     assert stats.written == 4 and os.listdir(folder) == [target.name]
 
 
-def test_record_from_article_gives_scrapy_items_the_exported_fields(archive, tmp_path):
-    """The pipeline's stored record, shaped by record_from_article, equals the exported record."""
-    engine = make_engine(archive)
-    with make_sessionmaker(engine)() as session:
-        row = session.get(Article, 2)
-        assert row is not None
-        mapping = {c.key: getattr(row, c.key) for c in Article.__table__.columns}
-        mapping.pop("id")
-        exported = next(
-            r
-            for r in (to_json_record(x) for x in _iter_export(session))
-            if r["url"] == "http://b.test/hi/do.html"
-        )
+def test_scrapy_items_can_carry_the_exported_record(tmp_path):
+    """The pipeline's record of a real extracted page, shaped by json_record_from_article, equals the
+    line `crawler export` writes for it once stored (only the row id is unknown before storing)."""
+    html = (SITE_DIR / "hi" / "politics" / "akhilesh-mamata-meeting.html").read_bytes()
+    url = "http://127.0.0.1:8000/hi/politics/akhilesh-mamata-meeting.html"
+    page = RawPage(url=url, final_url=url, status=200, html=html, fetched_at=datetime(2026, 11, 24, 10, 0, 5))
+    article = extract(html, url)
+    assert article is not None
+    record = article_record(page, article, keep_html=False)
+    item = json_record_from_article(record)
+
+    db = f"sqlite:///{tmp_path / 'one.db'}"
+    engine = make_engine(db)
+    with make_sessionmaker(engine).begin() as session:
+        store_article(session, record)
     engine.dispose()
-    item = to_json_record(record_from_article(mapping))
-    assert item.pop("id") is None
-    exported.pop("id")
+    engine = make_engine(db)
+    with make_sessionmaker(engine)() as session:
+        (exported,) = [to_json_record(r) for r in iter_records(session)]
+    engine.dispose()
+    assert item.pop("id") is None and exported.pop("id") == 1
     assert item == exported
-
-
-def _iter_export(session):
-    from archive.export import iter_records
-
-    return iter_records(session, ExportFilter())
+    assert (
+        item["site"] == "127.0.0.1" and item["lang"] == "hi" and item["fetched_at"] == "2026-11-24T10:00:05Z"
+    )
+    assert item["text"].startswith(article.title + "\n\n" + (article.lede or ""))
+    json.dumps(item)  # plain JSON values only
 
 
 def test_memory_stays_flat(tmp_path):
