@@ -8,13 +8,18 @@ StorePipeline is the clean record, so ``scrapy crawl article -O items.jsonl`` ex
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.extract import EXTRACTOR_VERSION, extract, word_count
+from crawler.extract import EXTRACTOR_VERSION, word_count
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
+from sqlalchemy.orm import Session
 
 from archive.db import ArchiveError, make_engine, make_sessionmaker
 from archive.store import (
@@ -28,8 +33,10 @@ from archive.store import (
     record_failure,
     start_run,
     store_article,
+    utcnow,
 )
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
+from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout
 from crawler.urls import domain_of
 
 logger = logging.getLogger(__name__)
@@ -52,25 +59,65 @@ def _drop(crawler: Any, reason: str, url: str) -> DropItem:
 
 
 class ExtractPipeline:
-    """Extract the clean article and tag its language; drop what is not an article."""
+    """Extract the clean article and tag its language; drop what is not an article.
+
+    Extraction runs in a pool of worker processes (:class:`crawler.pool.ExtractionPool`), off the
+    reactor thread: ``process_item`` awaits the worker's answer. At most CRAWLER_EXTRACT_QUEUE
+    pages are handed to the pool at once; the others wait here while their responses stay in
+    Scrapy's scraper slot, which makes the engine stop downloading (backpressure). A page whose
+    extraction times out or fails becomes a :class:`crawler.items.FetchFailed` item (reason
+    ``extract_timeout`` or ``extract_error``), which the store pipeline records.
+    """
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.min_words = crawler.settings.getint("CRAWLER_MIN_WORDS", 20)
+        settings = crawler.settings
+        self.min_words = settings.getint("CRAWLER_MIN_WORDS", 20)
+        self.workers = settings.getint("CRAWLER_EXTRACT_WORKERS", 0) or os.cpu_count() or 1
+        self.timeout = settings.getfloat("CRAWLER_EXTRACT_TIMEOUT", 5.0)
+        self.max_pages = settings.getint("CRAWLER_WORKER_MAX_PAGES", 500)
+        self.queue_size = settings.getint("CRAWLER_EXTRACT_QUEUE", 0) or 2 * self.workers
+        self.pool: ExtractionPool | None = None
+        self._slots = asyncio.Semaphore(self.queue_size)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    def open_spider(self) -> None:
+        self.pool = ExtractionPool(self.workers, timeout=self.timeout, max_tasks_per_worker=self.max_pages)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            for key, value in self.pool.counts.items():
+                self.crawler.stats.set_value(f"extract_pool/{key}", value)
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawPage):
             return item
-        article = extract(item.html, item.final_url, content_language=item.content_language)
+        if self.pool is None:
+            raise RuntimeError("ExtractPipeline used before open_spider")
+        async with self._slots:
+            future = self.pool.submit(item.html, item.final_url, content_language=item.content_language)
+            try:
+                article = await asyncio.wrap_future(future)
+            except TaskTimeout as exc:
+                return self._failed(item, "extract_timeout", str(exc))
+            except TaskFailed as exc:
+                return self._failed(item, "extract_error", exc.detail)
         if article is None:
             raise _drop(self.crawler, "not_article", item.url)
         if word_count(article.text) < self.min_words:
             raise _drop(self.crawler, "empty_body", item.url)
         return ExtractedPage(item, article)
+
+    def _failed(self, page: RawPage, reason: str, detail: str) -> FetchFailed:
+        logger.warning("%s: %s (%s)", reason, page.url, detail.strip().splitlines()[-1])
+        self.crawler.stats.inc_value(f"failed/{reason}")
+        return FetchFailed(
+            url=page.url, reason=reason, http_status=page.status, detail=detail[-2000:], failed_at=utcnow()
+        )
 
 
 def article_record(page: RawPage, article: Article, *, keep_html: bool = True) -> dict[str, Any]:
@@ -120,6 +167,14 @@ class StorePipeline:
         self.Session = make_sessionmaker(self.engine)
         self.run_id: int | None = None
         self.keep_html = crawler.settings.getbool("ARCHIVE_KEEP_HTML", True)
+        # Writes are batched: one transaction per ARCHIVE_BATCH_SIZE records or ARCHIVE_BATCH_SECONDS,
+        # run by one writer thread so the reactor never waits for the database.
+        self.batch_size = max(1, crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100))
+        self.batch_seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2)
+        self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Future[None]] = set()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -141,11 +196,11 @@ class StorePipeline:
             self.run_id = start_run(session, spider.name, arguments)
         self.crawler.stats.set_value("archive/run_id", self.run_id)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         stats = self.crawler.stats
         if isinstance(item, FetchFailed):
-            with self.Session.begin() as session:
-                record_failure(
+            await self._write(
+                lambda session: record_failure(
                     session,
                     url=item.url,
                     reason=item.reason,
@@ -154,22 +209,89 @@ class StorePipeline:
                     detail=item.detail,
                     failed_at=item.failed_at,
                 )
+            )
             raise DropItem(f"failed ({item.reason}): {item.url}", log_level="DEBUG")
         if isinstance(item, NotModifiedPage):
-            with self.Session.begin() as session:
-                mark_checked(
+            await self._write(
+                lambda session: mark_checked(
                     session, item.url, item.checked_at, etag=item.etag, last_modified=item.last_modified
                 )
+            )
             raise DropItem(f"not modified: {item.url}", log_level="DEBUG")
         if not isinstance(item, ExtractedPage):
             return item
         record = article_record(item.page, item.article, keep_html=self.keep_html)
-        with self.Session.begin() as session:
-            outcome = store_article(session, record)
+        outcome = await self._write(lambda session: store_article(session, record))
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:
             raise _drop(self.crawler, "duplicate", item.page.url)
         return {k: v for k, v in record.items() if k != "html_z"}
+
+    # -- batched writes ----------------------------------------------------------------------
+
+    async def _write(self, op: Callable[[Session], Any]) -> Any:
+        """Run ``op(session)`` in the next batch's transaction and return its result."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((op, future))
+        if len(self._pending) >= self.batch_size:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.batch_seconds, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        """Hand the pending writes to the writer thread (batches run one after another, in order)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        loop = asyncio.get_running_loop()
+        done = loop.run_in_executor(self._writer, self._write_batch, [op for op, _ in batch])
+        self._flushes.add(done)
+
+        def resolve(done: asyncio.Future[list[tuple[bool, Any]]]) -> None:
+            self._flushes.discard(done)
+            if done.exception() is not None:
+                results = [(False, done.exception())] * len(batch)
+            else:
+                results = done.result()
+            for (_, future), (ok, value) in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+        done.add_done_callback(resolve)
+
+    def _write_batch(self, ops: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
+        """In the writer thread: all ``ops`` in one transaction; if it fails, one transaction each,
+        so that an error lands on the record that caused it and the others are kept."""
+        try:
+            with self.Session.begin() as session:
+                return [(True, op(session)) for op in ops]
+        except Exception as exc:  # noqa: BLE001 - redone one by one below, each error reported
+            if len(ops) == 1:
+                return [(False, exc)]
+            logger.warning("batch of %d writes failed (%s); writing them one by one", len(ops), exc)
+        results: list[tuple[bool, Any]] = []
+        for op in ops:
+            try:
+                with self.Session.begin() as session:
+                    results.append((True, op(session)))
+            except Exception as exc:  # noqa: BLE001 - raised again in that item's process_item
+                results.append((False, exc))
+        return results
+
+    async def close_spider(self) -> None:
+        self._flush()
+        while self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+        self._writer.shutdown(wait=True)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()

@@ -57,6 +57,23 @@ CRAWLER_MAX_PAGES = 0
 # Extracted text shorter than this many words is not an article body ("empty_body").
 CRAWLER_MIN_WORDS = 20
 
+# Extraction runs in a pool of worker processes (crawler.pool), off the reactor thread.
+# Number of worker processes (0 = one per CPU).
+CRAWLER_EXTRACT_WORKERS = 0
+# Seconds a page may take to extract; then it is abandoned, its worker killed and replaced, and
+# the page recorded as a failure (fetch_failures, reason extract_timeout).
+CRAWLER_EXTRACT_TIMEOUT = 5.0
+# A worker is replaced by a fresh process after this many pages (memory creep); 0 = never.
+CRAWLER_WORKER_MAX_PAGES = 500
+# Pages handed to the pool at once (0 = twice the workers). Items beyond it wait, holding their
+# responses in Scrapy's scraper slot, so the engine stops downloading: the crawl cannot run ahead
+# of extraction (see also SCRAPER_SLOT_MAX_ACTIVE_SIZE).
+CRAWLER_EXTRACT_QUEUE = 0
+
+# Archive writes are batched: one transaction per this many records, or after this many seconds.
+ARCHIVE_BATCH_SIZE = 100
+ARCHIVE_BATCH_SECONDS = 0.2
+
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["ExtractionPool", "PoolClosed", "PoolError", "TaskFailed", "TaskTimeout"]
 
@@ -79,7 +79,7 @@ def _worker_main(conn: Connection, func: Callable[..., Any]) -> None:
         args, kwargs = message
         try:
             reply: tuple[Any, ...] = ("ok", func(*args, **kwargs))
-        except Exception as exc:  # reported to the parent, which records the page as failed
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which records the page as failed
             reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
         try:
             conn.send(reply)
@@ -162,7 +162,7 @@ class ExtractionPool:
         for thread in self._threads:
             thread.start()
 
-    def __enter__(self) -> ExtractionPool:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -254,7 +254,12 @@ class ExtractionPool:
             return
         if not worker.conn.poll(self.timeout):
             pid = worker.pid
-            self._fail(slot, future, TaskTimeout(f"no result after {self.timeout:g}s (worker {pid} killed)"), "timeouts")
+            self._fail(
+                slot,
+                future,
+                TaskTimeout(f"no result after {self.timeout:g}s (worker {pid} killed)"),
+                "timeouts",
+            )
             return
         try:
             reply = worker.conn.recv()

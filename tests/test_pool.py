@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sqlite3
 import time
 
@@ -110,3 +112,93 @@ def test_default_function_is_extract():
         article = pool.submit(html.encode(), "http://example.org/a").result(timeout=60)
     assert article is not None and "harbour would be dredged" in article.body
     assert article.lang == "en"
+
+
+def _query(db, sql: str) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _crawl(site, tmp_path, *settings: str):
+    db = tmp_path / "archive.db"
+    out = tmp_path / "items.jsonl"
+    proc = run_scrapy(
+        "crawl",
+        "article",
+        "-a",
+        f"urls={site.url}/",
+        "-a",
+        f"sitemaps={site.url}/sitemap.xml",
+        "-s",
+        f"ARCHIVE_URL=sqlite:///{db}",
+        *FAST,
+        *settings,
+        "-O",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return db, items, proc.stderr
+
+
+def _stat(log: str, key: str) -> int:
+    match = re.search(rf"'{re.escape(key)}': (\d+)", log)
+    return int(match.group(1)) if match else 0
+
+
+def test_crawl_through_pool_archives_complete_rows(site, manifest, tmp_path):
+    """Two workers recycled every 3 pages, batches of 4: every article archived whole, exported once."""
+    db, items, log = _crawl(
+        site,
+        tmp_path,
+        "-s",
+        "CRAWLER_EXTRACT_WORKERS=2",
+        "-s",
+        "CRAWLER_WORKER_MAX_PAGES=3",
+        "-s",
+        "ARCHIVE_BATCH_SIZE=4",
+    )
+    expected = {
+        site.url + p["path"]
+        for p in manifest
+        if not p.get("robots_blocked")
+        and not p.get("duplicate_of")
+        and {"link", "sitemap"} & set(p["reachable_via"])
+    }
+    rows = _query(
+        db,
+        "SELECT a.url, a.title, a.body, a.word_count, a.lang, a.content_hash, a.extractor_version,"
+        " length(p.html_z) FROM articles a LEFT JOIN article_pages p ON p.article_id = a.id",
+    )
+    archived = {r[0] for r in rows}
+    assert expected <= archived
+    for url, title, body, words, lang, digest, version, html_len in rows:
+        assert title and body and words >= 20 and lang and len(digest) == 64 and version, url
+        assert html_len and html_len > 100, f"{url}: raw page not kept"
+    assert sorted(i["url"] for i in items) == sorted(archived)
+    by_url = {r[0]: r for r in rows}
+    assert all(i["body"] == by_url[i["url"]][2] and "html_z" not in i for i in items)
+    duplicates = [p for p in manifest if p.get("duplicate_of")]
+    assert _stat(log, "skipped/duplicate") == len(duplicates) > 0
+    assert _stat(log, "extract_pool/recycled") >= 2
+    assert _stat(log, "extract_pool/tasks") == _stat(log, "discovery/html_pages")
+    [(archived_count, failures)] = _query(db, "SELECT archived, failures FROM crawl_runs")
+    assert archived_count == len(archived)
+    assert not [k for k in json.loads(failures) if k.startswith("extract")]
+
+
+def test_crawl_with_extraction_timeouts_records_failures(site, tmp_path):
+    """A time limit no page can meet: every page is a recorded extract_timeout failure, none lost."""
+    db, items, log = _crawl(site, tmp_path, "-s", "CRAWLER_EXTRACT_TIMEOUT=0.001", "-a", "max_depth=0")
+    pages = _stat(log, "discovery/html_pages")
+    assert pages > 5 and not items
+    failures = _query(db, "SELECT url, reason, detail FROM fetch_failures")
+    assert len(failures) == pages
+    assert {r[1] for r in failures} == {"extract_timeout"}
+    assert all("killed" in r[2] for r in failures)
+    assert _query(db, "SELECT count(*) FROM articles") == [(0,)]
+    (failed_json,) = _query(db, "SELECT failures FROM crawl_runs")[0]
+    assert json.loads(failed_json) == {"extract_timeout": pages}
