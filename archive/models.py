@@ -142,3 +142,33 @@ class ArticlePage(Base):
 
 
 __all__ = ["Article", "ArticlePage", "ArticleVersion", "Base", "CrawlRun", "FetchFailure"]
+
+
+class SiteLine(Base):
+    """A line of clean text seen verbatim on pages of one site, and on how many pages.
+
+    Lines found on many pages of a site are its boilerplate (newsletter blurbs, copyright lines); the
+    extractor drops them from later pages (see archive/boilerplate.py).
+    """
+
+    __tablename__ = "site_lines"
+    __table_args__ = (Index("ix_site_lines_domain_line", "domain", "line", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(String)
+    line: Mapped[str] = mapped_column(Text)  # normalised: casefolded, outer punctuation stripped
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SitePages(Base):
+    """How many pages of a site have had their lines counted in site_lines."""
+
+    __tablename__ = "site_pages"
+
+    domain: Mapped[str] = mapped_column(String, primary_key=True)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+
+
+__all__ += ["SiteLine", "SitePages"]

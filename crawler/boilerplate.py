@@ -8,6 +8,7 @@ follows a "Latest Videos"/"Related" heading. An article sentence that merely con
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -24,6 +25,7 @@ __all__ = [
     "is_boilerplate_line",
     "is_chrome_line",
     "normalise_line",
+    "site_lines_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -141,7 +143,26 @@ def normalise_line(line: str) -> str:
 
 
 def _norm_set(lines: Iterable[str]) -> frozenset[str]:
+    if isinstance(lines, frozenset):
+        return _norm_frozen(lines)
     return frozenset(n for n in (normalise_line(x) for x in lines) if n)
+
+
+@functools.lru_cache(maxsize=64)
+def _norm_frozen(lines: frozenset[str]) -> frozenset[str]:
+    # The same learned set comes with every page of a site: normalise it once.
+    return frozenset(n for n in (normalise_line(x) for x in lines) if n)
+
+
+def site_lines_of(text: str, max_chars: int = 1000) -> list[str]:
+    """The distinct normalised lines of a clean text, as counted for per-site learning
+    (``archive.boilerplate.record_lines``) and matched by ``clean_blocks(site_lines=...)``."""
+    seen: dict[str, None] = {}
+    for raw in text.splitlines():
+        norm = normalise_line(raw)
+        if norm and len(norm) <= max_chars:
+            seen.setdefault(norm)
+    return list(seen)
 
 
 _LINES = _norm_set(BOILERPLATE_LINES)

@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "history",
     "reextract",
     "search",
+    "boilerplate",
 )
 
 

@@ -1,0 +1,120 @@
+"""Per-site boilerplate learning: count, per site, the lines seen verbatim across its pages.
+
+A line found on many pages of the same site ("Get our daily newsletter", a copyright line) is that
+site's boilerplate. The counts live in the archive (``site_lines``, ``site_pages``) so that the filter
+improves as a site is crawled, across crawls. Lines are opaque strings here: the caller normalises
+them (``crawler.boilerplate.site_lines_of``) and feeds ``learned_lines`` back to the extractor
+(``ExtractOptions.site_boilerplate``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.models import SiteLine, SitePages
+
+__all__ = [
+    "MIN_PAGES",
+    "MIN_SHARE",
+    "LearnedLine",
+    "learned_lines",
+    "record_lines",
+    "site_report",
+]
+
+logger = logging.getLogger(__name__)
+
+# A line is boilerplate of a site once it was seen on at least MIN_PAGES of its pages and on at
+# least MIN_SHARE of the pages counted for the site.
+MIN_PAGES = 3
+MIN_SHARE = 0.1
+# Longer "lines" are article paragraphs, not furniture; they are not counted.
+MAX_LINE_CHARS = 1000
+_CHUNK = 500  # SQL parameters per IN (...) query
+
+
+@dataclass(frozen=True)
+class LearnedLine:
+    """One counted line of a site: the line, on how many pages, and whether it counts as boilerplate."""
+
+    line: str
+    pages: int
+    boilerplate: bool
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def record_lines(session: Session, domain: str, lines: Iterable[str], *, now: datetime | None = None) -> int:
+    """Count one more page of ``domain`` and each distinct line of it; returns the lines counted.
+
+    Call it once per newly archived page (not again when the same URL is re-crawled), inside the
+    caller's transaction.
+    """
+    now = now or _now()
+    distinct = sorted({x for x in lines if x and len(x) <= MAX_LINE_CHARS})
+    site = session.get(SitePages, domain)
+    if site is None:
+        site = SitePages(domain=domain, pages=0)
+        session.add(site)
+    site.pages += 1
+    existing: dict[str, SiteLine] = {}
+    for i in range(0, len(distinct), _CHUNK):
+        chunk = distinct[i : i + _CHUNK]
+        rows = session.scalars(select(SiteLine).where(SiteLine.domain == domain, SiteLine.line.in_(chunk)))
+        existing.update((row.line, row) for row in rows)
+    for line in distinct:
+        row = existing.get(line)
+        if row is None:
+            session.add(SiteLine(domain=domain, line=line, pages=1, first_seen=now, last_seen=now))
+        else:
+            row.pages += 1
+            row.last_seen = now
+    session.flush()
+    return len(distinct)
+
+
+def site_pages(session: Session, domain: str) -> int:
+    """How many pages of ``domain`` have been counted."""
+    site = session.get(SitePages, domain)
+    return site.pages if site else 0
+
+
+def _threshold(pages: int, min_pages: int, min_share: float) -> int:
+    return max(min_pages, int(pages * min_share + 0.999999))
+
+
+def learned_lines(
+    session: Session, domain: str, *, min_pages: int = MIN_PAGES, min_share: float = MIN_SHARE
+) -> frozenset[str]:
+    """The lines learned as boilerplate of ``domain`` (for ``ExtractOptions.site_boilerplate``)."""
+    need = _threshold(site_pages(session, domain), min_pages, min_share)
+    rows = session.scalars(select(SiteLine.line).where(SiteLine.domain == domain, SiteLine.pages >= need))
+    return frozenset(rows)
+
+
+def site_report(
+    session: Session,
+    domain: str,
+    *,
+    limit: int = 50,
+    min_pages: int = MIN_PAGES,
+    min_share: float = MIN_SHARE,
+) -> tuple[int, list[LearnedLine]]:
+    """Pages counted for ``domain`` and its most repeated lines (seen on 2+ pages), most frequent first."""
+    pages = site_pages(session, domain)
+    need = _threshold(pages, min_pages, min_share)
+    rows = session.execute(
+        select(SiteLine.line, SiteLine.pages)
+        .where(SiteLine.domain == domain, SiteLine.pages >= 2)
+        .order_by(SiteLine.pages.desc(), SiteLine.line)
+        .limit(limit)
+    ).all()
+    return pages, [LearnedLine(line, n, n >= need) for line, n in rows]

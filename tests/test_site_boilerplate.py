@@ -1,0 +1,104 @@
+"""Per-site boilerplate learning: counts kept in the archive, fed back to the extractor, shown by the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from archive.boilerplate import learned_lines, record_lines, site_report
+from archive.db import make_engine, make_sessionmaker
+from crawler.boilerplate import site_lines_of
+from crawler.cli import main
+from crawler.extract import ExtractOptions, extract
+
+BLURB = "Get the Valley Courier briefing in your inbox every morning"
+COPYRIGHT_LIKE = "All stories are checked by our night desk before they go out"
+
+
+def _page(n: int) -> str:
+    paras = "".join(
+        f"<p>Story {n}, paragraph {i}: the council discussed item {i} of the plan for district {n} today.</p>"
+        for i in range(6)
+    )
+    return (
+        '<html lang="en"><head><meta property="og:type" content="article">'
+        f"<title>Story {n} about the district</title></head><body><article>"
+        f"<h1>Story {n} about the district</h1>{paras}<p>{BLURB}</p><p>{COPYRIGHT_LIKE}</p>"
+        "</article></body></html>"
+    )
+
+
+def _session(db: Path) -> Session:
+    return make_sessionmaker(make_engine(f"sqlite:///{db}"))()
+
+
+def _crawl(db: Path, domain: str, pages: range) -> None:
+    for n in pages:
+        art = extract(_page(n), f"https://{domain}/story-{n}.html")
+        assert art is not None
+        with _session(db) as session, session.begin():
+            record_lines(session, domain, site_lines_of(art.text))
+
+
+def test_lines_on_many_pages_are_learned_and_persist(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    _crawl(db, "courier.example", range(2))
+    with _session(db) as session:
+        assert learned_lines(session, "courier.example") == frozenset()  # two pages: not yet
+    _crawl(db, "courier.example", range(2, 5))
+    # A fresh engine and session on the same file: the counts were stored.
+    with _session(db) as session:
+        learned = learned_lines(session, "courier.example")
+        pages, report = site_report(session, "courier.example")
+        assert learned_lines(session, "other.example") == frozenset()
+    assert pages == 5
+    assert {x.lower() for x in (BLURB, COPYRIGHT_LIKE)} <= learned
+    assert not any("paragraph" in line for line in learned)
+    top = report[0]
+    assert top.pages == 5 and top.boilerplate
+
+
+def test_learned_lines_are_dropped_from_later_pages(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    _crawl(db, "courier.example", range(5))
+    with _session(db) as session:
+        learned = learned_lines(session, "courier.example")
+    plain = extract(_page(9), "https://courier.example/story-9.html")
+    cleaned = extract(
+        _page(9), "https://courier.example/story-9.html", options=ExtractOptions(site_boilerplate=learned)
+    )
+    assert plain is not None and cleaned is not None
+    assert BLURB in plain.text and BLURB not in cleaned.text
+    assert COPYRIGHT_LIKE not in cleaned.text
+    assert cleaned.text.count("paragraph") == plain.text.count("paragraph") == 6
+
+
+def test_a_line_on_a_small_share_of_a_big_site_is_not_learned(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with _session(db) as session, session.begin():
+        for n in range(40):
+            lines = [f"unique line {n}"] + (["a quote that three stories share"] if n < 3 else [])
+            record_lines(session, "big.example", lines)
+    with _session(db) as session:
+        assert "a quote that three stories share" not in learned_lines(session, "big.example")
+
+
+def test_cli_shows_learned_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "archive.db"
+    _crawl(db, "courier.example", range(4))
+    assert main(["boilerplate", "https://www.courier.example/any", "--db", f"sqlite:///{db}"]) == 0
+    out = capsys.readouterr().out
+    assert "courier.example: 4 pages counted, 2 lines learned" in out
+    assert BLURB.lower() in out
+    assert "paragraph" not in out
+
+
+def test_cli_unknown_site_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "archive.db"
+    _crawl(db, "courier.example", range(1))
+    assert main(["boilerplate", "nowhere.example", "--db", f"sqlite:///{db}"]) != 0
+    err = capsys.readouterr().err
+    assert "no pages of nowhere.example" in err
+    assert "Traceback" not in err
