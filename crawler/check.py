@@ -505,6 +505,7 @@ class FailureRecord:
 
 
 SKIP_REASONS = frozenset({"not_article", "empty_body", "duplicate", "non_html"})
+ROBOTS_REASONS = frozenset({"robots", "robots_txt", "disallowed"})
 
 
 @dataclass
@@ -557,7 +558,7 @@ def url_coverage(
     """
     checked = checked or {}
     entries: list[dict[str, Any]] = []
-    counts = {"archived": 0, "failed": 0, "skipped": 0, "not reached": 0}
+    counts = {"archived": 0, "failed": 0, "disallowed": 0, "skipped": 0, "not reached": 0}
     for url in seed.urls:
         forms = url_variants(url)
         article = next((articles[f] for f in forms if f in articles), None)
@@ -571,7 +572,11 @@ def url_coverage(
             if failure is not None and article.fetched_at and failure.failed_at > article.fetched_at:
                 entry["note"] = f"last attempt failed: {_failure_text(failure)}"
         elif failure is not None:
-            status = "skipped" if failure.reason in SKIP_REASONS else "failed"
+            status = "failed"
+            if failure.reason in SKIP_REASONS:
+                status = "skipped"
+            elif failure.reason in ROBOTS_REASONS:
+                status = "disallowed"  # by robots.txt: not fetched, on purpose
             entry.update(
                 status=status,
                 reason=failure.reason,
@@ -671,7 +676,7 @@ def _render_urls(report: UrlReport) -> list[str]:
                 extra += f", checked unchanged {_when(e['checked_at'])}"
             if e.get("note"):
                 extra += f"; {e['note']}"
-        elif status in ("failed", "skipped"):
+        elif status in ("failed", "skipped", "disallowed"):
             what = " ".join(
                 p for p in (f"HTTP {e['http_status']}" if e.get("http_status") else None, e["reason"]) if p
             )
@@ -683,8 +688,6 @@ def _render_urls(report: UrlReport) -> list[str]:
         else:
             extra = "no article and no recorded failure"
         out.append(f"  {status:<11} {e['url']}  {extra}")
-    out.append(
-        f"  verdict: {report.verdict} ({c['archived']} archived, {c['failed']} failed, "
-        f"{c['skipped']} skipped, {c['not reached']} not reached)"
-    )
+    detail = ", ".join(f"{n} {k}" for k, n in c.items() if n or k in ("archived", "failed", "not reached"))
+    out.append(f"  verdict: {report.verdict} ({detail})")
     return out

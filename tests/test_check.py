@@ -266,13 +266,14 @@ def test_url_list_coverage(tmp_path, capsys):
                 "http_status": 503,
                 "reason": "http_error",
             },
+            {"url": "http://news.test/e.html", "failed_at": datetime(2026, 11, 21, 9, 6), "reason": "robots"},
         ),
     )
     seed = _seed(
         tmp_path,
         "urls.txt",
         "# bridge coverage\nhttp://news.test/a.html\nhttp://news.test/b.html\n"
-        "http://news.test/c.html\nhttp://news.test/d.html?utm_source=feed\n",
+        "http://news.test/c.html\nhttp://news.test/d.html?utm_source=feed\nhttp://news.test/e.html\n",
     )
     code, report = _check_json(capsys, "--db", db, str(seed))
     assert code == 1
@@ -287,11 +288,12 @@ def test_url_list_coverage(tmp_path, capsys):
     assert status["http://news.test/c.html"]["status"] == "not reached"
     # Tracking parameters are dropped and canonical URLs count: d is archived.
     assert status["http://news.test/d.html?utm_source=feed"]["status"] == "archived"
-    assert r["counts"] == {"archived": 2, "failed": 1, "skipped": 0, "not reached": 1}
+    assert status["http://news.test/e.html"]["status"] == "disallowed"  # robots.txt
+    assert r["counts"] == {"archived": 2, "failed": 1, "disallowed": 1, "skipped": 0, "not reached": 1}
 
     code, out, _ = _check(capsys, "--db", db, str(seed))
     assert "failed      http://news.test/b.html  HTTP 503 http_error" in out
-    assert "verdict: not covered (2 archived, 1 failed, 0 skipped, 1 not reached)" in out
+    assert "verdict: not covered (2 archived, 1 failed, 1 disallowed, 1 not reached)" in out
 
     full = _seed(tmp_path, "full.txt", "http://news.test/a.html\n")
     code, out, _ = _check(capsys, "--db", db, str(full))
