@@ -83,7 +83,8 @@ poll_interval = 0.2
         project = tmp_path / "project"
         _copy_project(project)
         cfg = project / "scrapy.cfg"
-        cfg.write_text(cfg.read_text().replace("[deploy]\n", f"[deploy]\nurl = {base}/\n"))
+        lines = [line for line in cfg.read_text().splitlines() if not line.startswith("url")]
+        cfg.write_text("\n".join(lines).replace("[deploy]", f"[deploy]\nurl = {base}/") + "\n")
         deploy = subprocess.run(
             [str(BIN / "scrapyd-deploy"), "-p", PROJECT, "-v", "r1"],
             cwd=project,
