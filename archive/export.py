@@ -412,6 +412,16 @@ class _ParquetWriter:
         self.writer.close()
 
 
+def _file_mode(target: Path) -> int:
+    """The mode the finished file gets: the target's when it exists, else what the umask allows."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def _temp_path(target: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.close(fd)
@@ -492,6 +502,7 @@ def export(
                     writer = (_JsonlWriter if fmt == "jsonl" else _CsvWriter)(fh, fields)
                     _drain(records(), writer, stats)
                     writer.close()
+            os.chmod(tmp, _file_mode(target))  # mkstemp made it private
             os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)

@@ -377,6 +377,9 @@ def test_interrupted_export_leaves_no_file_under_the_target_name(archive, tmp_pa
         stats = export(session, target, fmt, batch_size=1)  # type: ignore[arg-type]
     engine.dispose()
     assert stats.written == 4 and os.listdir(folder) == [target.name]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask  # not the temporary file's private mode
 
 
 def test_scrapy_items_can_carry_the_exported_record(tmp_path):
