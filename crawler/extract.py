@@ -54,7 +54,9 @@ def _mark_ranges() -> str:
 
 # A word is a run of \w characters and the combining marks (Devanagari vowel signs...) inside it.
 _WORD_RE = re.compile(rf"\w[\w{_mark_ranges()}]*", re.UNICODE)
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u200e\u200f"), None)
+# Soft hyphens, zero-width spaces, word joiners, BOMs and direction marks carry no text. Zero-width
+# (non-)joiners stay: Persian and Indic scripts spell words with them.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200e\u200f"), None)
 _SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f]+")
 
 
@@ -83,8 +85,11 @@ def word_count(text: str | None) -> int:
 
 
 def clean_text(text: str) -> str:
-    """NFC, no soft hyphens or zero-width characters, single spaces, stripped."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    """No soft hyphens or zero-width spaces, single spaces, stripped.
+
+    The page's Unicode normalisation form is kept (an NFD page stays NFD): the text is the page's.
+    """
+    text = text.translate(_INVISIBLE)
     return _SPACES_RE.sub(" ", text).strip()
 
 
@@ -422,12 +427,15 @@ def _blocks(body: etree._Element | None) -> list[Block]:
                 group += 1
                 entries.extend((item, "item", group) for item in child.iterchildren("item"))
             elif tag == "table":
-                group += 1
-                entries.extend(
-                    (row, "cell", group)
-                    for row in child.iter("row")
-                    if next(row.iterancestors("table"), None) is child
-                )
+                rows = [r for r in child.iter("row") if next(r.iterancestors("table"), None) is child]
+                cells = [c for r in rows for c in r.iterchildren("cell")]
+                if any(c.find("p") is not None or c.find("head") is not None for c in cells):
+                    # A layout table: its cells hold paragraphs, not data.
+                    for cell in cells:
+                        walk(cell)
+                else:
+                    group += 1
+                    entries.extend((row, "cell", group) for row in rows)
             elif tag == "quote" and len(child) and all(c.tag in _BLOCK_TAGS for c in child):
                 walk(child)
             elif tag in ("head", "p", "code"):
