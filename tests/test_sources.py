@@ -165,3 +165,12 @@ def test_cli_errors_are_one_line(tmp_path, content, extra, message):
     proc = run_cli("crawl", "--sources", str(sources), *extra, "--db", f"sqlite:///{tmp_path}/x.db")
     assert proc.returncode != 0
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_readme_example_is_valid():
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    sites = parse_sources(block, "README.md")
+    assert len(sites) == 2 and all(site.start and (site.feeds or site.sitemaps) for site in sites)
