@@ -11,8 +11,10 @@ import pytest
 
 from archive.db import make_engine, make_sessionmaker
 from archive.models import Article, FetchFailure
+from archive.search import FTS_TABLE
 from crawler.check import TextSeed, UrlSeed, classify_absent, line_key, read_seed
 from crawler.cli import main
+from crawler.cli.check import _fts_candidates, check_text_seeds
 from tests.conftest import FAST, run_cli, shared_path
 
 TITLE = "Harbour bridge reopens after two years of repairs"
@@ -222,14 +224,26 @@ def test_not_archived(tmp_path, capsys):
     assert "verdict: not archived" in out and "no archived article has the title" in out
 
 
-def test_found_by_text_when_the_title_carries_the_site_name(tmp_path, capsys):
+@pytest.mark.parametrize("with_index", [True, False])
+def test_found_by_text_when_the_title_carries_the_site_name(tmp_path, capsys, with_index):
     db = _archive(
         tmp_path,
         {"title": "Council approves new cycling lanes", "lede": "Other text.", "body": "Cycling lanes."},
         {"title": TITLE + " - City Herald"},
     )
-    code, report = _check_json(capsys, "--db", db, str(_seed(tmp_path, "bridge.txt", SEED_TEXT)))
-    (r,) = report["seeds"]
+    seed = _seed(tmp_path, "bridge.txt", SEED_TEXT)
+    if with_index:  # the CLI: candidates come from the full-text index
+        code, report = _check_json(capsys, "--db", db, str(seed))
+        (r,) = report["seeds"]
+    else:  # an archive without the index: every article is compared
+        engine = make_engine(db, create=False)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE {FTS_TABLE}")
+        with make_sessionmaker(engine)() as session:
+            assert _fts_candidates(session, read_seed(seed)) is None  # type: ignore[arg-type]
+            (rep,) = check_text_seeds(session, [read_seed(seed)])  # type: ignore[list-item]
+        engine.dispose()
+        r, code = rep.to_dict(), (0 if rep.ok else 1)
     assert r["matched_by"] == "text overlap" and r["article"]["id"] == 2
     assert r["title"]["match"] == "archived title has extra text"
     assert r["verdict"] == "leaked boilerplate" and code == 1

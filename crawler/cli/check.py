@@ -7,17 +7,20 @@ not, 2 on usage errors (missing or unreadable seed file, missing or unreadable d
 from __future__ import annotations
 
 import json
+import logging
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import click
-from sqlalchemy import or_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import or_, select, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from archive.db import make_sessionmaker
 from archive.models import Article, FetchFailure
+from archive.search import FTS_TABLE, has_search_index
 from crawler.check import (
     MATCH_OVERLAP,
     ArchivedArticle,
@@ -41,6 +44,8 @@ from crawler.check import (
 )
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
+
+logger = logging.getLogger(__name__)
 
 BATCH = 1000
 _IN_CHUNK = 400  # bound parameters per IN (...) query
@@ -80,6 +85,45 @@ def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[An
         yield items[i : i + size]
 
 
+def _consider(
+    found: dict[int, list[tuple[float, ArchivedArticle]]],
+    i: int,
+    seed_grams: set[str],
+    article: ArchivedArticle,
+    article_grams: set[str] | None = None,
+) -> None:
+    grams = article_grams if article_grams is not None else article_shingles(article)
+    if overlap(seed_grams, grams) >= MATCH_OVERLAP:
+        found.setdefault(i, []).append((similarity(seed_grams, grams), article))
+
+
+def _fts_words(text: str) -> list[str]:
+    # Words as the FTS5 unicode61 tokenizer sees them: runs of letters, marks and digits.
+    return "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in text).split()
+
+
+def _fts_candidates(session: Session, seed: TextSeed, limit: int = 200) -> set[int] | None:
+    """Ids of articles holding one of the seed's longer lines (phrase query); None without an index."""
+    if not has_search_index(session.get_bind()):  # type: ignore[arg-type]
+        return None
+    longest = sorted((line for _, line in seed.lines), key=lambda t: -len(t.split()))[:6]
+    phrases = []
+    for line in longest:
+        words = _fts_words(line)
+        # A phrase of a handful of words from the middle of a line: specific, and clear of a lead-in.
+        if len(words) >= 6:
+            mid = max(0, len(words) // 2 - 4)
+            phrases.append('"' + " ".join(words[mid : mid + 8]) + '"')
+    if not phrases:
+        return None
+    query = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q LIMIT {int(limit)}")
+    try:
+        return {row[0] for row in session.execute(query, {"q": " OR ".join(phrases)})}
+    except OperationalError as exc:  # a phrase FTS5 cannot parse: compare everything instead
+        logger.debug("full-text prefilter failed (%s); scanning", exc)
+        return None
+
+
 def check_text_seeds(session: Session, seeds: Sequence[TextSeed]) -> list[TextReport]:
     """Find each seed's archived article (by title, then by text overlap) and compare them."""
     if not seeds:
@@ -108,19 +152,31 @@ def check_text_seeds(session: Session, seeds: Sequence[TextSeed]) -> list[TextRe
         matched_by[i] = "title"
 
     pending = [i for i in range(len(seeds)) if i not in found]
-    if pending:
-        # No title match: look for the article whose text is (mostly) in the seed.
+    # No title match: look for the article whose text is (mostly) in the seed. The full-text index,
+    # when the archive has one, names the few candidates; otherwise (or when it finds none) every
+    # article is compared, in one streaming pass for all such seeds.
+    scan: list[int] = []
+    for i in pending:
+        fts_ids = _fts_candidates(session, seeds[i])
+        if not fts_ids:
+            scan.append(i)
+            continue
+        for chunk in _chunks(sorted(fts_ids)):
+            for row in session.execute(select(*_ARTICLE_COLUMNS).where(Article.id.in_(chunk))):
+                _consider(found, i, grams[i], _archived(row))
+        if i not in found:
+            scan.append(i)
+    if scan:
         stmt = select(*_ARTICLE_COLUMNS).order_by(Article.id)
         for row in session.execute(stmt.execution_options(yield_per=BATCH)):
             article = _archived(row)
             article_grams = article_shingles(article)
-            for i in pending:
-                if overlap(grams[i], article_grams) >= MATCH_OVERLAP:
-                    found.setdefault(i, []).append((similarity(grams[i], article_grams), article))
-        for i in pending:
-            if i in found:
-                found[i].sort(key=lambda pair: (-pair[0], pair[1].id))
-                matched_by[i] = "text overlap"
+            for i in scan:
+                _consider(found, i, grams[i], article, article_grams)
+    for i in pending:
+        if i in found:
+            found[i].sort(key=lambda pair: (-pair[0], pair[1].id))
+            matched_by[i] = "text overlap"
 
     reports = []
     for i, seed in enumerate(seeds):
