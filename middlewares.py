@@ -121,10 +121,10 @@ class IncrementalMiddleware:
 
     def process_request(self, request: Request) -> None:
         if not request.meta.get("incremental") or request.meta.get("incremental_action"):
-            return None  # not an article page candidate, or already decided (retry, redirect)
+            return  # not an article page candidate, or already decided (retry, redirect)
         state = self.states.get(request.url)
         if state is None:
-            return None
+            return
         decision = self._decide(request, state)
         stats = self.crawler.stats
         request.meta["incremental_action"] = decision.action
@@ -137,7 +137,7 @@ class IncrementalMiddleware:
             stats.inc_value("incremental/conditional")
             for name, value in decision.headers.items():
                 request.headers[name] = value
-        return None
+        return
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("incremental_action") != CONDITIONAL:

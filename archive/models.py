@@ -130,9 +130,7 @@ class ArticlePage(Base):
 
     __tablename__ = "article_pages"
 
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
     final_url: Mapped[str] = mapped_column(String)
     content_type: Mapped[str | None] = mapped_column(String)
     content_language: Mapped[str | None] = mapped_column(String)

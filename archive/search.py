@@ -162,7 +162,8 @@ def _as_datetime(value: object) -> datetime | None:
 def _scan(session: Session, query: str, *, lang: str | None, limit: int) -> list[SearchHit]:
     """Substring search (every term somewhere in title, lede or body), newest first."""
     terms = [t.rstrip("*") for t in query.split() if t.rstrip("*")]
-    where, params = [], {"limit": limit}
+    where: list[str] = []
+    params: dict[str, object] = {"limit": limit}
     for i, term in enumerate(terms):
         params[f"t{i}"] = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(
@@ -194,5 +195,7 @@ def _snippet(full: str, terms: list[str]) -> str:
     start = max(0, pos - _SNIPPET_CHARS // 3)
     piece = full[start : start + _SNIPPET_CHARS].replace("\n", " ")
     for term in sorted(terms, key=len, reverse=True):
-        piece = re.sub(re.escape(term), lambda m: MARK_START + m.group(0) + MARK_END, piece, flags=re.I)
+        piece = re.sub(
+            re.escape(term), lambda m: MARK_START + m.group(0) + MARK_END, piece, flags=re.IGNORECASE
+        )
     return ("…" if start else "") + piece + ("…" if start + _SNIPPET_CHARS < len(full) else "")

@@ -20,9 +20,9 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive.db import make_engine, make_sessionmaker  # noqa: E402
-from archive.models import Article  # noqa: E402
-from archive.state import load_fetch_states  # noqa: E402
+from archive.db import make_engine, make_sessionmaker
+from archive.models import Article
+from archive.state import load_fetch_states
 
 
 def build(db: Path, n: int) -> None:

@@ -94,7 +94,8 @@ class Frontier:
             self._drop_scrapy_state()
         with self.con:
             self.con.execute(
-                "INSERT OR IGNORE INTO job (key, value) VALUES ('started_at', ?)", (self.started_at.isoformat(),)
+                "INSERT OR IGNORE INTO job (key, value) VALUES ('started_at', ?)",
+                (self.started_at.isoformat(),),
             )
             self.con.execute("INSERT OR REPLACE INTO job (key, value) VALUES ('state', 'running')")
         self._pending = 0
@@ -143,5 +144,7 @@ class Frontier:
         """Mark the job stopped cleanly (Scrapy's JOBDIR state is then trusted on restart)."""
         self.commit()
         with self.con:
-            self.con.execute("INSERT OR REPLACE INTO job (key, value) VALUES ('state', ?)", (f"closed:{reason}",))
+            self.con.execute(
+                "INSERT OR REPLACE INTO job (key, value) VALUES ('state', ?)", (f"closed:{reason}",)
+            )
         self.con.close()

@@ -39,7 +39,7 @@ __all__ = [
 FETCH, CONDITIONAL = "fetch", "conditional"
 SKIP_DONE, SKIP_FRESH, SKIP_LISTED = "done_in_job", "fresh", "unchanged_listed"
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.I)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -60,7 +60,7 @@ class Decision:
         return self.action not in (FETCH, CONDITIONAL)
 
 
-def parse_duration(value: str | float | int) -> float:
+def parse_duration(value: str | float) -> float:
     """Seconds in ``value``: a number of seconds, or units like ``30m``, ``6h``, ``1d12h``, ``2w``."""
     if isinstance(value, bool):
         raise DurationError(f"not a duration: {value!r}")

@@ -96,13 +96,13 @@ def parse_sources(text: str, origin: str = "sources") -> list[Site]:
         raise SourcesError(f"{origin}: not valid TOML: {exc}") from exc
     unknown = set(data) - {"site", "defaults"}
     if unknown:
-        raise SourcesError(f"{origin}: unknown table or key {sorted(unknown)[0]!r} (expected [[site]], [defaults])")
+        raise SourcesError(f"{origin}: unknown table or key {min(unknown)!r} (expected [[site]], [defaults])")
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise SourcesError(f"{origin}: [defaults] must be a table")
     bad = set(defaults) - _DEFAULT_KEYS
     if bad:
-        raise SourcesError(f"{origin}: [defaults]: unknown key {sorted(bad)[0]!r}")
+        raise SourcesError(f"{origin}: [defaults]: unknown key {min(bad)!r}")
     sites_data = data.get("site")
     if not sites_data:
         raise SourcesError(f"{origin}: no [[site]] tables")
@@ -127,7 +127,7 @@ def parse_sources(text: str, origin: str = "sources") -> list[Site]:
 def _site(entry: Mapping[str, Any], where: str) -> Site:
     unknown = set(entry) - _SITE_KEYS
     if unknown:
-        raise SourcesError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected one of {sorted(_SITE_KEYS)})")
+        raise SourcesError(f"{where}: unknown key {min(unknown)!r} (expected one of {sorted(_SITE_KEYS)})")
     name = entry.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
         raise SourcesError(f"{where}: name: required, letters, digits, '.', '_' or '-' (got {name!r})")

@@ -97,7 +97,7 @@ class ArticleSpider(scrapy.Spider):
             chosen = [site for site in load_sources(sources) if not wanted or site.name in wanted]
             missing = wanted - {site.name for site in chosen}
             if missing:
-                raise ValueError(f"no site named {sorted(missing)[0]!r} in {sources}")
+                raise ValueError(f"no site named {min(missing)!r} in {sources}")
             for site in chosen:
                 self.sites[site.name] = site
                 self.start_entries.extend((url, "start", site.name) for url in site.start)

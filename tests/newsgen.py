@@ -14,23 +14,48 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _SUBJECTS = (
-    "The council", "A local charity", "The city library", "Volunteers", "The school board",
-    "Residents", "The transport office", "A group of farmers", "The hospital trust", "Engineers",
+    "The council",
+    "A local charity",
+    "The city library",
+    "Volunteers",
+    "The school board",
+    "Residents",
+    "The transport office",
+    "A group of farmers",
+    "The hospital trust",
+    "Engineers",
 )
 _VERBS = (
-    "announced", "discussed", "rejected", "approved", "questioned", "welcomed", "reviewed",
-    "postponed", "celebrated", "examined",
+    "announced",
+    "discussed",
+    "rejected",
+    "approved",
+    "questioned",
+    "welcomed",
+    "reviewed",
+    "postponed",
+    "celebrated",
+    "examined",
 )
 _OBJECTS = (
-    "a new plan for the riverside", "the budget for next year", "longer opening hours",
-    "repairs to the old bridge", "a cleaner water supply", "more buses on the northern route",
-    "a programme for young readers", "the results of a long survey", "changes to parking rules",
+    "a new plan for the riverside",
+    "the budget for next year",
+    "longer opening hours",
+    "repairs to the old bridge",
+    "a cleaner water supply",
+    "more buses on the northern route",
+    "a programme for young readers",
+    "the results of a long survey",
+    "changes to parking rules",
     "a festival in the market square",
 )
 _TAILS = (
-    "after a long meeting on Tuesday evening", "despite some objections from neighbours",
-    "with support from several businesses", "following months of careful planning",
-    "according to a statement published this week", "as the winter season approaches",
+    "after a long meeting on Tuesday evening",
+    "despite some objections from neighbours",
+    "with support from several businesses",
+    "following months of careful planning",
+    "according to a statement published this week",
+    "as the winter season approaches",
 )
 
 
@@ -86,10 +111,14 @@ def write_site(
     first = n if home_links is None else home_links
     paths = []
     for i in range(n):
-        links = range(first + i * children, min(n, first + (i + 1) * children)) if children and i < first else ()
+        links = (
+            range(first + i * children, min(n, first + (i + 1) * children)) if children and i < first else ()
+        )
         (root / "news" / f"story-{i}.html").write_text(story_html(i, links=links), encoding="utf-8")
         paths.append(f"/news/story-{i}.html")
-    items = "".join(f'<li><a href="{{{{BASE}}}}/news/story-{i}.html">Story {i}</a></li>' for i in range(first))
+    items = "".join(
+        f'<li><a href="{{{{BASE}}}}/news/story-{i}.html">Story {i}</a></li>' for i in range(first)
+    )
     (root / "index.html").write_text(
         f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>The Test Gazette</title></head>
 <body><h1>The Test Gazette</h1><ul>{items}</ul></body></html>

@@ -214,7 +214,10 @@ def test_decide_order_of_rules():
     assert _decide(old, listed=NOW - timedelta(hours=4)).action == SKIP_LISTED
     decision = _decide(old, listed=NOW - timedelta(hours=1))
     assert decision.action == CONDITIONAL
-    assert decision.headers == {"If-None-Match": '"abc"', "If-Modified-Since": "Mon, 23 Nov 2026 10:00:00 GMT"}
+    assert decision.headers == {
+        "If-None-Match": '"abc"',
+        "If-Modified-Since": "Mon, 23 Nov 2026 10:00:00 GMT",
+    }
     assert _decide(old, etag=None, last_modified=None).action == FETCH
     assert _decide(old, conditional=False).action == FETCH
     assert _decide(timedelta(seconds=1), revisit_after=0).action == CONDITIONAL

@@ -25,7 +25,9 @@ STALE_BODY = "Menu Home World Sport\n\nAn old extractor kept this navigation lin
 def _store(session, n: int, host: str, fetched_at: datetime, *, stale: bool) -> str:
     url = f"https://{host}/news/story-{n}.html"
     html = story_html(n).replace("{{BASE}}", f"https://{host}").encode()
-    page = RawPage(url=url, final_url=url, status=200, html=html, content_type="text/html", fetched_at=fetched_at)
+    page = RawPage(
+        url=url, final_url=url, status=200, html=html, content_type="text/html", fetched_at=fetched_at
+    )
     article = extract(html, url)
     assert article is not None
     record = article_record(page, article)
@@ -63,7 +65,9 @@ def _row(db: Path, url: str) -> dict:
 def _matches(db: Path, word: str) -> int:
     con = sqlite3.connect(db)
     try:
-        return con.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (word,)).fetchone()[0]
+        return con.execute(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (word,)
+        ).fetchone()[0]
     finally:
         con.close()
 
@@ -76,7 +80,9 @@ def test_reextract_updates_changed_rows_only(archive):
     assert "4 stored pages" in proc.stdout and "3 would change" in proc.stdout
     assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)
 
-    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example", "--since", "2026-11-10")
+    proc = run_cli(
+        "reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example", "--since", "2026-11-10"
+    )
     assert proc.returncode == 0, proc.stderr
     assert "1 stored pages" in proc.stdout and "1 changed" in proc.stdout
     assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)  # fetched before --since

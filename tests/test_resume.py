@@ -102,10 +102,15 @@ def test_killed_crawl_resumes_from_jobdir(tmp_path):
         # The database is consistent: SQLite, the search index, pages and run records.
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         con.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
-        assert con.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'district'").fetchone()[0] == N
+        assert (
+            con.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'district'").fetchone()[0]
+            == N
+        )
         assert con.execute("SELECT count(*) FROM article_pages").fetchone()[0] == N
         assert con.execute("SELECT count(*) FROM article_versions").fetchone()[0] == 0
-        runs = con.execute("SELECT finished_at, finish_reason, archived FROM crawl_runs ORDER BY id").fetchall()
+        runs = con.execute(
+            "SELECT finished_at, finish_reason, archived FROM crawl_runs ORDER BY id"
+        ).fetchall()
     finally:
         con.close()
     assert len(runs) == 2

@@ -65,7 +65,9 @@ poll_interval = 0.2
 """,
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "pythonpath")}
+    env = {
+        k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "pythonpath")
+    }
     env["HOME"] = str(home)  # no ~/.scrapyd.conf or ~/.netrc of the machine
     log = (home / "scrapyd.log").open("w")
     daemon = subprocess.Popen([str(BIN / "scrapyd")], cwd=home, env=env, stdout=log, stderr=log)
@@ -90,6 +92,7 @@ poll_interval = 0.2
             cwd=project,
             env=env,
             capture_output=True,
+            check=False,
             text=True,
             timeout=120,
         )

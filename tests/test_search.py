@@ -18,10 +18,26 @@ from tests.conftest import run_cli
 ARTICLES = {
     "hi-rain": ("hi", "दिल्ली में भारी बारिश", "नई दिल्ली में सोमवार को भारी बारिश से कई इलाकों में जलभराव हो गया।"),
     "hi-time": ("hi", "तीसरी बार चुनाव", "गांव की पंचायत में इस बार महिला उम्मीदवार ने तीसरी बार चुनाव जीता।"),
-    "hi-air": ("hi", "वायु प्रदूषण पर अभियान", "सर्दियों में बढ़ने वाले वायु प्रदूषण को देखते हुए नगर निगम ने अभियान शुरू किया।"),
-    "en-metro": ("en", "Metro line opens", "The new metro line opened on Monday with free rides for the first week."),
-    "de-metro": ("de", "Neue Metro", "Die neue Metro fährt ab Montag alle zehn Minuten durch die Straße am Café."),
-    "ru-budget": ("ru", "Совет утвердил бюджет", "Городской совет утвердил бюджет на следующий год после долгих споров."),
+    "hi-air": (
+        "hi",
+        "वायु प्रदूषण पर अभियान",
+        "सर्दियों में बढ़ने वाले वायु प्रदूषण को देखते हुए नगर निगम ने अभियान शुरू किया।",
+    ),
+    "en-metro": (
+        "en",
+        "Metro line opens",
+        "The new metro line opened on Monday with free rides for the first week.",
+    ),
+    "de-metro": (
+        "de",
+        "Neue Metro",
+        "Die neue Metro fährt ab Montag alle zehn Minuten durch die Straße am Café.",
+    ),
+    "ru-budget": (
+        "ru",
+        "Совет утвердил бюджет",
+        "Городской совет утвердил бюджет на следующий год после долгих споров.",
+    ),
     "ar-port": ("ar", "توسعة الميناء", "يبدأ العمل في توسعة الميناء التجاري مطلع الشهر المقبل."),
     "ja-robot": ("ja", "ロボット授業", "市内の小学校でロボット授業が始まる。地元企業が教材を提供した。"),
     "bn-flood": ("bn", "বন্যা পরিস্থিতি", "উত্তরাঞ্চলে বন্যা পরিস্থিতির অবনতি হয়েছে বলে জানিয়েছে প্রশাসন।"),
@@ -98,7 +114,9 @@ def test_index_follows_updates_and_deletes(archive_db):
     engine = make_engine(f"sqlite:///{archive_db}")
     Session = make_sessionmaker(engine)
     with Session.begin() as session:
-        record = _record("hi-rain", "hi", "दिल्ली में कोहरा", "नई दिल्ली में मंगलवार को घना कोहरा छाया रहा और उड़ानें देर से चलीं।")
+        record = _record(
+            "hi-rain", "hi", "दिल्ली में कोहरा", "नई दिल्ली में मंगलवार को घना कोहरा छाया रहा और उड़ानें देर से चलीं।"
+        )
         assert store_article(session, record) == "changed"
     assert _urls(archive_db, "बारिश") == []
     assert _urls(archive_db, "कोहरा") == ["hi-rain"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sources import Site, SourcesError, load_sources, parse_sources
 from crawler.siteserver import serve_directory
+from crawler.sources import Site, SourcesError, load_sources, parse_sources
 from tests.conftest import FAST, run_cli
 from tests.newsgen import story_html, write_site
 
@@ -59,14 +59,32 @@ def test_parse_valid_file():
         ("[[site]]\nstart = ['http://x.org/']", "site 1: name: required"),
         ("[[site]]\nname = 'a b'\nstart = ['http://x.org/']", "site 1 ('a b'): name:"),
         ("[[site]]\nname = 'a'", "site 1 ('a'): needs at least one of start, feeds, sitemaps"),
-        ("[[site]]\nname = 'a'\nstart = ['ftp://x.org/']", "site 1 ('a'): start: not an http(s) URL: 'ftp://x.org/'"),
+        (
+            "[[site]]\nname = 'a'\nstart = ['ftp://x.org/']",
+            "site 1 ('a'): start: not an http(s) URL: 'ftp://x.org/'",
+        ),
         ("[[site]]\nname = 'a'\nfeeds = [1]", "site 1 ('a'): feeds: must be a string or a list of strings"),
-        ("[[site]]\nname = 'a'\nstart = 'http://x.org/'\nrevisit = 'soon'", "site 1 ('a'): revisit: not a duration"),
-        ("[[site]]\nname = 'a'\nstart = 'http://x.org/'\nmax_pages = -1", "site 1 ('a'): max_pages: must be a whole number"),
-        ("[[site]]\nname = 'a'\nstart = 'http://x.org/'\nsections = ['news']", "sections: 'news' must be a path"),
+        (
+            "[[site]]\nname = 'a'\nstart = 'http://x.org/'\nrevisit = 'soon'",
+            "site 1 ('a'): revisit: not a duration",
+        ),
+        (
+            "[[site]]\nname = 'a'\nstart = 'http://x.org/'\nmax_pages = -1",
+            "site 1 ('a'): max_pages: must be a whole number",
+        ),
+        (
+            "[[site]]\nname = 'a'\nstart = 'http://x.org/'\nsections = ['news']",
+            "sections: 'news' must be a path",
+        ),
         ("[[site]]\nname = 'a'\nstart = 'http://x.org/'\nstrat = 'x'", "site 1 ('a'): unknown key 'strat'"),
-        ("[[site]]\nname = 'a'\nstart = 'http://x.org/'\n[[site]]\nname = 'a'\nstart = 'http://y.org/'", "site 2 ('a'): name: 'a' is used twice"),
-        ("[defaults]\nmax_page = 3\n[[site]]\nname = 'a'\nstart = 'http://x.org/'", "[defaults]: unknown key 'max_page'"),
+        (
+            "[[site]]\nname = 'a'\nstart = 'http://x.org/'\n[[site]]\nname = 'a'\nstart = 'http://y.org/'",
+            "site 2 ('a'): name: 'a' is used twice",
+        ),
+        (
+            "[defaults]\nmax_page = 3\n[[site]]\nname = 'a'\nstart = 'http://x.org/'",
+            "[defaults]: unknown key 'max_page'",
+        ),
         ("[site]\nname = 'a'", "'site' must be an array of tables"),
     ],
 )
@@ -147,7 +165,11 @@ revisit = "0"
         # Per-site revisit: sport (revisit 0) was checked again with conditional requests,
         # news (default 6h) was fresh and not requested.
         assert all(server.hits[("GET", f"/sport/match-{i}.html", 304)] == 1 for i in range(3))
-        run = sqlite3.connect(db).execute("SELECT arguments, not_modified FROM crawl_runs ORDER BY id DESC").fetchone()
+        run = (
+            sqlite3.connect(db)
+            .execute("SELECT arguments, not_modified FROM crawl_runs ORDER BY id DESC")
+            .fetchone()
+        )
         assert run[1] == 3
         assert json.loads(run[0])["start"] == [f"{server.url}/", f"{server.url}/sitemap-sport.xml"]
 

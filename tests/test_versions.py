@@ -11,7 +11,16 @@ from sqlalchemy import func, select
 from archive.db import make_engine, make_sessionmaker
 from archive.history import article_history
 from archive.models import ArticlePage, ArticleVersion
-from archive.store import CHANGED, DUPLICATE, NEW, UNCHANGED, compress_html, content_hash, decompress_html, store_article
+from archive.store import (
+    CHANGED,
+    DUPLICATE,
+    NEW,
+    UNCHANGED,
+    compress_html,
+    content_hash,
+    decompress_html,
+    store_article,
+)
 from tests.conftest import run_cli
 
 URL = "https://news.example/2026/11/bridge"
@@ -71,7 +80,11 @@ def test_changed_text_keeps_earlier_versions(tmp_path: Path):
         T0 + timedelta(hours=12),
         T0 + timedelta(days=1),
     ]
-    assert [v.body for v in history.versions] == [first, second, second + "\n\nA footbridge follows in spring."]
+    assert [v.body for v in history.versions] == [
+        first,
+        second,
+        second + "\n\nA footbridge follows in spring.",
+    ]
 
     proc = run_cli("history", URL, "--db", f"sqlite:///{db}")
     assert proc.returncode == 0, proc.stderr

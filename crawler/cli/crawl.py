@@ -8,8 +8,8 @@ import click
 
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
-from crawler.run import CrawlResult, run_crawl
 from crawler.incremental import DurationError, parse_duration
+from crawler.run import CrawlResult, run_crawl
 from crawler.sources import SourcesError, load_sources
 from crawler.urls import SeedFileError, read_url_list, valid_http_url
 
@@ -52,7 +52,9 @@ from crawler.urls import SeedFileError, read_url_list, valid_http_url
     metavar="DURATION",
     help="Do not request archived pages fetched less than this ago (e.g. 30m, 6h, 1d; default 6h).",
 )
-@click.option("--full", is_flag=True, help="Fetch every page again: no revisit interval, no conditional requests.")
+@click.option(
+    "--full", is_flag=True, help="Fetch every page again: no revisit interval, no conditional requests."
+)
 @click.option(
     "--keep-html/--no-keep-html",
     default=True,
@@ -122,7 +124,9 @@ def spider_arguments(
             raise click.ClickException(str(exc)) from exc
         for name in sites:
             if name not in names:
-                raise click.ClickException(f"no site named {name!r} in {sources} (sites: {', '.join(sorted(names))})")
+                raise click.ClickException(
+                    f"no site named {name!r} in {sources} (sites: {', '.join(sorted(names))})"
+                )
     for url in (*urls, *sitemaps, *feeds):
         if not valid_http_url(url):
             raise click.ClickException(f"not an http(s) URL: {url!r}")

@@ -110,7 +110,10 @@ def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool
     finally:
         engine.dispose()
     if not seen:
-        click.echo("No stored pages to re-extract" + (" (crawl with --keep-html to keep them)." if not (site or since) else " match."))
+        click.echo(
+            "No stored pages to re-extract"
+            + (" (crawl with --keep-html to keep them)." if not (site or since) else " match.")
+        )
         return
     verb = "would change" if dry_run else "changed"
     click.echo(

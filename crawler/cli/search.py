@@ -15,8 +15,10 @@ from crawler.cli.common import db_option, open_archive
 @cli.command(name="search")
 @click.argument("query")
 @click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. hi).")
-@click.option("-n", "--limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many matches.")
-@click.option("--raw", is_flag=True, help="QUERY is FTS5 syntax (OR, NOT, NEAR, \"phrase\", prefix*).")
+@click.option(
+    "-n", "--limit", default=10, show_default=True, type=click.IntRange(min=1), help="How many matches."
+)
+@click.option("--raw", is_flag=True, help='QUERY is FTS5 syntax (OR, NOT, NEAR, "phrase", prefix*).')
 @db_option
 def search_command(query: str, lang: str | None, limit: int, raw: bool, db_url: str) -> None:
     """Print the archived articles that best match QUERY (every word), with snippets."""

@@ -50,7 +50,9 @@ def stats(db_url: str, runs: int) -> None:
         "skipped",
     )
     for col in columns:
-        runs_table.add_column(col, justify="left" if col in ("started", "finished", "failed", "skipped") else "right")
+        runs_table.add_column(
+            col, justify="left" if col in ("started", "finished", "failed", "skipped") else "right"
+        )
     for run in last:
         failures = run.failures or {}
         runs_table.add_row(
