@@ -259,6 +259,7 @@ class TextReport:
     seed: str
     verdict: str
     problems: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)  # problem -> what caused it
     kind: str = "text"
     article: dict[str, Any] | None = None  # id, url, fetched_at
     matched_by: str | None = None  # title, text overlap
@@ -279,6 +280,10 @@ class TextReport:
         if self.article and isinstance(self.article.get("fetched_at"), datetime):
             data["article"]["fetched_at"] = _iso(self.article["fetched_at"])
         return data
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -475,14 +480,26 @@ def compare(seed: TextSeed, article: ArchivedArticle) -> TextReport:
             )
 
     problems: list[str] = []
-    if title_match in ("different", "archived title is cut short") or any(
-        r.kind == "content" for r in results
-    ):
-        problems.append(MISSING)
-    if any(r.present and not r.in_order and r.kind != "boilerplate" for r in results):
-        problems.append(OUT_OF_ORDER)
-    if report.leaked or title_match == "archived title has extra text":
-        problems.append(LEAKED)
+    why: dict[str, list[str]] = {MISSING: [], OUT_OF_ORDER: [], LEAKED: []}
+    if title_match == "different":
+        why[MISSING].append("title differs")
+    elif title_match == "archived title is cut short":
+        why[MISSING].append("title cut short")
+    missing = sum(1 for r in results if r.kind == "content")
+    if missing:
+        why[MISSING].append(_count(missing, "content line") + " not archived")
+    moved = sum(1 for r in results if r.present and not r.in_order and r.kind != "boilerplate")
+    if moved:
+        why[OUT_OF_ORDER].append(_count(moved, "line") + " out of place")
+    if title_match == "archived title has extra text":
+        why[LEAKED].append("extra text in the title")
+    from_seed = sum(1 for x in report.leaked if x["seed_line"])
+    if from_seed:
+        why[LEAKED].append(_count(from_seed, "boilerplate line") + " of the seed archived")
+    if len(report.leaked) - from_seed:
+        why[LEAKED].append(_count(len(report.leaked) - from_seed, "archived line") + " not in the seed")
+    problems = [p for p in (MISSING, OUT_OF_ORDER, LEAKED) if why[p]]
+    report.reasons = {p: "; ".join(why[p]) for p in problems}
     report.problems = problems
     report.verdict = problems[0] if problems else CLEAN
     return report
@@ -660,8 +677,9 @@ def render(report: TextReport | UrlReport) -> list[str]:
     for item in report.leaked:
         origin = f"seed line {item['seed_line']}" if item.get("seed_line") else "not in the seed"
         out.append(f"    {item['where']}: {_short(item['text'])}  [{item['looks_like']}, {origin}]")
-    also = f" (also: {', '.join(report.problems[1:])})" if len(report.problems) > 1 else ""
-    out.append(f"  verdict: {report.verdict}{also}")
+    parts = [f"{p} ({report.reasons[p]})" if report.reasons.get(p) else p for p in report.problems]
+    out.append(f"  verdict: {parts[0] if parts else report.verdict}")
+    out += [f"  also: {p}" for p in parts[1:]]
     return out
 
 

@@ -178,6 +178,7 @@ def test_lost_paragraph_is_missing_content(tmp_path, capsys):
     assert r["verdict"] == "missing content"
     missing = [line for line in r["lines"] if line["kind"] == "content"]
     assert [(m["line"], m["text"]) for m in missing] == [(14, P3)]
+    assert r["reasons"] == {"missing content": "1 content line not archived"}
     assert r["leaked"] == []
     code, out, _ = _check(capsys, "--db", db, str(seed))
     assert "absent, content (missing): 1\n    line 14: Shopkeepers" in out
@@ -200,6 +201,10 @@ def test_leaked_boilerplate(tmp_path, capsys):
     code, out, _ = _check(capsys, "--db", db, str(seed))
     assert "paragraphs: 6 of 6 content lines archived, in order" in out
     assert "leaked (archived, not in the seed): 2" in out
+    assert (
+        "verdict: leaked boilerplate (1 boilerplate line of the seed archived; 1 archived line not in the seed)"
+        in out
+    )
 
 
 def test_foreign_text_and_reordered_paragraphs(tmp_path, capsys):
