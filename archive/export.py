@@ -463,14 +463,14 @@ def export(
         near = NearDuplicateIndex(threshold=near_threshold)
 
     def records() -> Iterator[Mapping[str, Any]]:
-        for record in iter_records(
-            session, flt, fields, batch_size=batch_size, with_text_columns=near is not None
+        for n, record in enumerate(
+            iter_records(session, flt, fields, batch_size=batch_size, with_text_columns=near is not None)
         ):
             if progress is not None:
                 progress(1)
             if near is not None:
                 text = join_text(record.pop("_title"), record.pop("_lede"), record.pop("_body"))
-                if near.seen_or_add(record["id"], text):
+                if near.seen_or_add(n, text):
                     stats.near_duplicates += 1
                     continue
             yield record

@@ -290,6 +290,12 @@ def test_near_dedup_drops_the_near_copy_only(archive, tmp_path, capsys):
     urls = [r["url"] for r in _read_jsonl(out)]
     assert urls == ["http://a.test/en/one.html", "http://b.test/hi/do.html", "http://a.test/de/drei.html"]
     assert "1 exact, 1 near" in err
+    # Whatever the fields: the text compared is the article's, exported or not.
+    code, _, err = _run(
+        capsys, "export", "--db", archive, "--out", str(out), "--dedup", "near", "--fields", "url"
+    )
+    assert code == 0, err
+    assert [r["url"] for r in _read_jsonl(out)] == urls
 
 
 def test_stdout_jsonl_reads_line_by_line_with_jq(archive):
