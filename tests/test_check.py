@@ -343,13 +343,18 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 # -- end to end -----------------------------------------------------------------------------------
 
 
-def test_crawl_then_check_the_shared_seed_is_clean(site, tmp_path):
-    """A real crawl of the sample site (which holds the seed's article), then `crawler check` on the seed."""
+@pytest.mark.parametrize("how", ["crawl", "demo"])
+def test_crawl_then_check_the_shared_seed_is_clean(site, tmp_path, how):
+    """A real crawl of the sample site (which holds the seed's article), then `crawler check` on the seeds:
+    `crawler crawl` of the site served here, or `crawler demo` as the README shows it."""
     seeds = sorted(shared_path("seeds").glob("*.txt"))
     if not seeds:
         pytest.skip("../shared/seeds holds no seed files")
     db = f"sqlite:///{tmp_path / 'archive.db'}"
-    proc = run_cli("crawl", site.url + "/", "--db", db, *FAST)
+    if how == "crawl":
+        proc = run_cli("crawl", site.url + "/", "--db", db, *FAST)
+    else:
+        proc = run_cli("demo", "--db", db, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     proc = run_cli("check", "--db", db, "--json", *map(str, seeds))
     report = json.loads(proc.stdout)
@@ -358,4 +363,5 @@ def test_crawl_then_check_the_shared_seed_is_clean(site, tmp_path):
     assert hindi["article"]["url"].endswith("/hi/politics/akhilesh-mamata-meeting.html")
     assert hindi["title"]["match"] == "exact" and hindi["lede"]["found"]
     assert all(x["present"] for x in hindi["lines"] if x["kind"] != "boilerplate")
+    assert sum(1 for x in hindi["lines"] if x["kind"] == "boilerplate") >= 10
     assert proc.returncode == (0 if report["ok"] else 1)
