@@ -673,7 +673,7 @@ def render(report: TextReport | UrlReport) -> list[str]:
     out.append(f"  absent, boilerplate (expected): {len(boiler)}")
     for r in boiler:
         out.append(f"    line {r.line}: {_short(r.text, 70)}  [{r.reason}]")
-    out.append(f"  leaked (archived, not in the seed): {len(report.leaked)}")
+    out.append(f"  leaked (archived boilerplate or text not in the seed): {len(report.leaked)}")
     for item in report.leaked:
         origin = f"seed line {item['seed_line']}" if item.get("seed_line") else "not in the seed"
         out.append(f"    {item['where']}: {_short(item['text'])}  [{item['looks_like']}, {origin}]")

@@ -200,7 +200,7 @@ def test_leaked_boilerplate(tmp_path, capsys):
     assert all(x["looks_like"] == "boilerplate" and x["where"] == "body" for x in r["leaked"])
     code, out, _ = _check(capsys, "--db", db, str(seed))
     assert "paragraphs: 6 of 6 content lines archived, in order" in out
-    assert "leaked (archived, not in the seed): 2" in out
+    assert "leaked (archived boilerplate or text not in the seed): 2" in out
     assert (
         "verdict: leaked boilerplate (1 boilerplate line of the seed archived; 1 archived line not in the seed)"
         in out
