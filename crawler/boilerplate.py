@@ -19,6 +19,7 @@ __all__ = [
     "BOILERPLATE_LINES",
     "BOILERPLATE_PREFIXES",
     "CALL_PREFIXES",
+    "END_MARKERS",
     "SECTION_MARKERS",
     "Block",
     "clean_blocks",
@@ -129,6 +130,21 @@ SECTION_MARKERS: frozenset[str] = frozenset(
     )
 )
 
+# Headings after which a page has nothing more of the article: everything from such a heading on is
+# dropped when it comes in the last part of the text (see clean_blocks).
+END_MARKERS: frozenset[str] = frozenset(
+    _split(
+        "related articles|related stories|related news|related content|related posts|more from|"
+        "more stories|more news|recommended for you|you may also like|you might also like|"
+        "comments|leave a comment|leave a reply|join the conversation|"
+        "ähnliche artikel|ähnliche themen|das könnte sie auch interessieren|kommentar abgeben|kommentare|"
+        "weitere artikel|dans la même rubrique|noticias relacionadas|articoli correlati|похожие новости|"
+        "相关新闻|संबंधित खबरें",
+    )
+)
+# An end marker counts only after this share of the text's characters.
+END_MARKER_AFTER = 0.5
+
 _SEPARATORS = ":-–—|»>›•·,.;!/"
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _SPACE_RE = re.compile(r"\s+")
@@ -168,6 +184,7 @@ def site_lines_of(text: str, max_chars: int = 1000) -> list[str]:
 _LINES = _norm_set(BOILERPLATE_LINES)
 _MARKERS = _norm_set(SECTION_MARKERS)
 _PREFIXES = tuple(normalise_line(p) for p in BOILERPLATE_PREFIXES)
+_ENDS = _norm_set(END_MARKERS)
 _CALLS = tuple(normalise_line(p) for p in CALL_PREFIXES)
 
 
@@ -308,6 +325,17 @@ def clean_blocks(
             acc[1] += len(b.text.strip())
             acc[2] += 1
     link_groups = {g for g, (lc, n, count) in group_links.items() if n and count >= 2 and lc / n >= 0.6}
+
+    # A "Related articles"/"Comments" heading late in the text ends the article.
+    total = sum(len(b.text) for b in blocks) or 1
+    seen = 0
+    end = len(blocks)
+    for i, b in enumerate(blocks):
+        if seen >= END_MARKER_AFTER * total and normalise_line(b.text) in _ENDS and _words(b.text) <= 6:
+            end = i
+            break
+        seen += len(b.text)
+    blocks = blocks[:end]
 
     kept: list[Block] = []
     in_teasers = False

@@ -130,3 +130,18 @@ def test_site_lines_are_removed_as_whole_lines() -> None:
     ]
     kept = clean_blocks(blocks, site_lines=["Support local journalism: subscribe today"])
     assert _texts(kept) == ["We support local journalism: subscribe today, the editor wrote in her column."]
+
+
+def test_late_end_marker_ends_the_article_but_an_early_one_does_not() -> None:
+    body = [
+        Block(f"Paragraph {i} of the article, long enough to weigh in the total text length.")
+        for i in range(6)
+    ]
+    late = [
+        *body,
+        Block("Related articles", kind="head"),
+        Block("A teaser paragraph about another story entirely."),
+    ]
+    assert _texts(clean_blocks(late)) == _texts(body)
+    early = [body[0], Block("Comments", kind="head"), *body[1:]]
+    assert _texts(clean_blocks(early)) == _texts(body)
