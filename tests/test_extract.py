@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,34 @@ def test_options_extra_lines_and_site_boilerplate() -> None:
     assert "Get the Courier app today" not in cleaned.text
     assert "Support local journalism now" not in cleaned.text
     assert "Paragraph 7 of the story" in cleaned.text
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><body>" + "<div>" * 3000 + "<p>" + "word " * 300 + "</p>" + "</div>" * 3000 + "</body></html>",
+        "<html><head><title>T</title></head><body><article><h1>Hello</h1><p>" + "Some text here. " * 100,
+        bytes(range(256)) * 20,
+        '<?xml version="1.0"?><rss><channel><item><title>x</title></item></channel></rss>',
+        "<html><script>var a = 1;</script></html>",
+        '<html><head><script type="application/ld+json">{"@type": ["NewsArticle"], "headline": {"x": 1}, '
+        '"author": [null, 3, {"name": ["A"]}], "articleBody": 5}</script><script type="application/ld+json">'
+        "{not json</script></head><body><p>" + "Text words here. " * 50 + "</p></body></html>",
+        ("<html><body><article><h1>Hi</h1><p>" + "Zürich text " * 60 + "</p></article></body></html>").encode(
+            "utf-16"
+        ),
+    ],
+)
+def test_never_raises_on_bad_html(html: str | bytes) -> None:
+    art = extract(html, "http://example.com/x")
+    assert art is None or art.body
+
+
+def test_options_and_articles_pickle_for_worker_pools() -> None:
+    opts = ExtractOptions(site_boilerplate=frozenset({"get our newsletter"}), min_body_chars=50)
+    assert pickle.loads(pickle.dumps(opts)) == opts
+    art = extract(
+        _page("/de/stadt/neue-strassenbahnlinie.html"), BASE + "/de/stadt/neue-strassenbahnlinie.html"
+    )
+    assert art is not None
+    assert pickle.loads(pickle.dumps(art)) == art
