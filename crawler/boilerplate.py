@@ -25,6 +25,7 @@ __all__ = [
     "clean_blocks",
     "is_boilerplate_line",
     "is_chrome_line",
+    "is_site_line",
     "normalise_line",
     "site_lines_of",
 ]
@@ -168,6 +169,11 @@ def _norm_set(lines: Iterable[str]) -> frozenset[str]:
 def _norm_frozen(lines: frozenset[str]) -> frozenset[str]:
     # The same learned set comes with every page of a site: normalise it once.
     return frozenset(n for n in (normalise_line(x) for x in lines) if n)
+
+
+def is_site_line(line: str, site_lines: frozenset[str]) -> bool:
+    """Whether ``line`` is one of the learned ``site_lines`` (compared normalised)."""
+    return normalise_line(line) in _norm_set(site_lines)
 
 
 def site_lines_of(text: str, max_chars: int = 1000) -> list[str]:

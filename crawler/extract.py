@@ -27,11 +27,18 @@ from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_to_unicode
 
-from crawler.boilerplate import Block, clean_blocks, normalise_line
+from crawler.boilerplate import Block, clean_blocks, is_site_line, normalise_line, site_lines_of
 from crawler.items import Article
 from crawler.lang import detect_language, normalise_lang
 
-__all__ = ["EXTRACTOR_VERSION", "ExtractOptions", "decode_html", "extract", "word_count"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "ExtractOptions",
+    "decode_html",
+    "extract",
+    "lines_for_learning",
+    "word_count",
+]
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -740,6 +747,14 @@ def _extract(
         site_lines=opts.site_boilerplate,
         link_ratio=opts.link_ratio,
     )
+    removed_site_lines: list[str] = []
+    if opts.site_boilerplate:
+        kept_texts = {b.text for b in blocks}
+        removed_site_lines = [
+            b.text
+            for b in raw_blocks
+            if b.text.strip() not in kept_texts and is_site_line(b.text, opts.site_boilerplate)
+        ]
     if meta.ld_body:
         blocks = _agree_with_article_body(blocks, clean_text(unescape(meta.ld_body)))
     site_name = clean_text(unescape(meta.site_name or meta.ld_publisher or "")) or None
@@ -796,4 +811,16 @@ def _extract(
         lang_confidence=round(conf, 4) if conf is not None else None,
         declared_lang=declared,
         lang_source=source,
+        # Lines dropped as learned boilerplate of the site, so that learning keeps counting them.
+        extra={SITE_LINES_REMOVED: "\n".join(removed_site_lines)} if removed_site_lines else {},
     )
+
+
+SITE_LINES_REMOVED = "site_boilerplate_removed"
+
+
+def lines_for_learning(article: Article) -> list[str]:
+    """The normalised lines of ``article`` to count for per-site boilerplate learning
+    (``archive.boilerplate.record_lines``): its clean text plus the learned lines extract removed."""
+    removed = article.extra.get(SITE_LINES_REMOVED, "")
+    return site_lines_of("\n".join(p for p in (article.text, removed) if p))
