@@ -734,7 +734,7 @@ def _extract(
         include_formatting=False,
         include_images=False,
     )
-    if doc is None:
+    if doc is None or isinstance(doc, dict):  # a dict only with as_dict=True, which we never ask for
         return None
 
     raw_blocks = _blocks(doc.body)
