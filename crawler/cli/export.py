@@ -59,11 +59,29 @@ def _as_bound(value: datetime | None) -> date | datetime | None:
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: from --out's suffix)."
 )
-@click.option("--out", "-o", required=True, help="Output file, or - for stdout (jsonl, csv).")
-@click.option("--lang", "langs", multiple=True, help="Only these languages (ISO 639-1); repeatable or a,b.")
-@click.option("--site", "sites", multiple=True, help="Only these sites (domain); repeatable or a,b.")
-@click.option("--since", type=click.DateTime(_DATE_FORMATS), help="From this date (inclusive, UTC).")
-@click.option("--until", type=click.DateTime(_DATE_FORMATS), help="Up to this date (inclusive, UTC).")
+@click.option("--out", "-o", required=True, metavar="PATH", help="Output file, or - for stdout (jsonl, csv).")
+@click.option(
+    "--lang",
+    "langs",
+    multiple=True,
+    metavar="LANG",
+    help="Only these languages (ISO 639-1); repeatable or a,b.",
+)
+@click.option(
+    "--site", "sites", multiple=True, metavar="DOMAIN", help="Only these sites (domain); repeatable or a,b."
+)
+@click.option(
+    "--since",
+    type=click.DateTime(_DATE_FORMATS),
+    metavar="DATE",
+    help="From this date or time (inclusive, UTC).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(_DATE_FORMATS),
+    metavar="DATE",
+    help="Up to this date or time (inclusive, UTC).",
+)
 @click.option(
     "--date",
     "date_field",
@@ -75,8 +93,9 @@ def _as_bound(value: datetime | None) -> date | datetime | None:
 @click.option("--min-words", type=click.IntRange(min=0), help="Only articles of at least N words.")
 @click.option(
     "--fields",
-    help=f"Comma-separated fields (default: {','.join(DEFAULT_FIELDS)}; also: "
-    f"{','.join(f for f in ALL_FIELDS if f not in DEFAULT_FIELDS)}).",
+    metavar="A,B,...",
+    help=f"Fields to export, in this order. Default: {', '.join(DEFAULT_FIELDS)}. Also: "
+    f"{', '.join(f for f in ALL_FIELDS if f not in DEFAULT_FIELDS)}.",
 )
 @click.option(
     "--dedup",
