@@ -37,6 +37,7 @@ from typing import Any
 
 import scrapy
 from lxml import etree
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
@@ -334,11 +335,11 @@ class ArticleSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = "http_error"
-        elif failure.check(DNSLookupError):
+        elif failure.check(DNSLookupError, CannotResolveHostError):
             reason = "dns"
-        elif failure.check(TimeoutError, TCPTimedOutError):
+        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
             reason = "timeout"
-        elif failure.check(ConnectionRefusedError) or "ConnectionRefused" in repr(failure.value):
+        elif failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
             reason = "connection"
         elif failure.check(scrapy.exceptions.IgnoreRequest):
             reason = "robots" if "robots" in str(failure.value).lower() else "ignored"
