@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.extract import EXTRACTOR_VERSION, word_count
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session
 
 from archive.db import ArchiveError, make_engine, make_sessionmaker
+from archive.export import json_record_from_article
 from archive.store import (
     DUPLICATE,
     NEW,
@@ -35,6 +35,7 @@ from archive.store import (
     store_article,
     utcnow,
 )
+from crawler.extract import EXTRACTOR_VERSION, word_count
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout
 from crawler.urls import domain_of
@@ -56,6 +57,13 @@ class ExtractedPage:
 def _drop(crawler: Any, reason: str, url: str) -> DropItem:
     crawler.stats.inc_value(f"skipped/{reason}")
     return DropItem(f"{reason}: {url}", log_level="DEBUG")
+
+
+def _skipped(crawler: Any, page: RawPage, reason: str) -> FetchFailed:
+    """A page that is not archived for ``reason``: counted, and recorded by StorePipeline so that
+    ``crawler check`` can say why a seed URL is absent."""
+    crawler.stats.inc_value(f"skipped/{reason}")
+    return FetchFailed(url=page.url, reason=reason, http_status=page.status, failed_at=utcnow())
 
 
 class ExtractPipeline:
@@ -107,9 +115,9 @@ class ExtractPipeline:
             except TaskFailed as exc:
                 return self._failed(item, "extract_error", exc.detail)
         if article is None:
-            raise _drop(self.crawler, "not_article", item.url)
+            return _skipped(self.crawler, item, "not_article")
         if word_count(article.text) < self.min_words:
-            raise _drop(self.crawler, "empty_body", item.url)
+            return _skipped(self.crawler, item, "empty_body")
         return ExtractedPage(item, article)
 
     def _failed(self, page: RawPage, reason: str, detail: str) -> FetchFailed:
@@ -210,7 +218,8 @@ class StorePipeline:
                     failed_at=item.failed_at,
                 )
             )
-            raise DropItem(f"failed ({item.reason}): {item.url}", log_level="DEBUG")
+            kind = "skipped" if item.reason in SKIP_REASONS else "failed"
+            raise DropItem(f"{kind} ({item.reason}): {item.url}", log_level="DEBUG")
         if isinstance(item, NotModifiedPage):
             await self._write(
                 lambda session: mark_checked(
@@ -220,12 +229,27 @@ class StorePipeline:
             raise DropItem(f"not modified: {item.url}", log_level="DEBUG")
         if not isinstance(item, ExtractedPage):
             return item
-        record = article_record(item.page, item.article, keep_html=self.keep_html)
+        record = article_record(item.page, item.article, keep_html=False)
+        if self.keep_html:
+            # The raw page as article_record(keep_html=True) would give it, compressed in a thread
+            # (zlib lets go of the GIL): a few milliseconds per page the reactor does not spend.
+            loop = asyncio.get_running_loop()
+            record["html_z"] = await loop.run_in_executor(None, compress_html, item.page.html)
         outcome = await self._write(lambda session: store_article(session, record))
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:
-            raise _drop(self.crawler, "duplicate", item.page.url)
-        return {k: v for k, v in record.items() if k != "html_z"}
+            await self._write(
+                lambda session: record_failure(
+                    session,
+                    url=record["url"],
+                    reason=DUPLICATE,
+                    run_id=self.run_id,
+                    http_status=record["http_status"],
+                )
+            )
+            raise _drop(self.crawler, DUPLICATE, item.page.url)
+        # The item Scrapy's feed exports write: the record exactly as `crawler export` gives it.
+        return json_record_from_article(record)
 
     # -- batched writes ----------------------------------------------------------------------
 
@@ -331,3 +355,18 @@ class StorePipeline:
             with self.Session.begin() as session:
                 finish_run(session, self.run_id, reason=reason, counts=counts)
         self.engine.dispose()
+
+
+class RecordPipeline:
+    """Last in line: what reaches Scrapy's feed exports is always the clean record.
+
+    With an archive, StorePipeline already turned each article into its record; without one
+    (ARCHIVE_URL empty), this shapes extracted pages the same way and drops failure records.
+    """
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ExtractedPage):
+            return json_record_from_article(article_record(item.page, item.article, keep_html=False))
+        if isinstance(item, FetchFailed | NotModifiedPage):
+            raise DropItem(f"not an article ({type(item).__name__}): {item.url}", log_level="DEBUG")
+        return item
