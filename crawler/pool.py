@@ -123,7 +123,9 @@ class ExtractionPool:
     ``workers``: number of processes (default: one per CPU). ``timeout``: seconds a task may run
     before it is abandoned (None: no limit). ``max_tasks_per_worker``: tasks after which a worker
     is replaced (None or 0: never). ``start_method``: ``forkserver`` (default), ``spawn`` or
-    ``fork``. Use it as a context manager, or call :meth:`close`.
+    ``fork``. ``preload``: modules the fork server imports (default: the function's module; for
+    the default function also :mod:`crawler.pool_warmup`). Use it as a context manager, or call
+    :meth:`close`.
 
     ``counts`` tallies ``tasks`` (finished, whatever the outcome), ``errors``, ``timeouts``,
     ``lost`` (worker died), ``started`` and ``recycled`` workers.
@@ -137,19 +139,23 @@ class ExtractionPool:
         timeout: float | None = 5.0,
         max_tasks_per_worker: int | None = 500,
         start_method: str = "forkserver",
+        preload: list[str] | None = None,
     ) -> None:
         if func is None:
             from crawler.extract import extract
 
             func = extract
+            if preload is None:
+                preload = ["crawler.extract", "crawler.pool_warmup"]
         self.func = func
         self.size = workers or os.cpu_count() or 1
         self.timeout = timeout if timeout and timeout > 0 else None
         self.max_tasks = max_tasks_per_worker or None
         self._ctx = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            # Imported once in the fork server; workers forked from it start warm.
-            self._ctx.set_forkserver_preload([func.__module__])
+            # Imported once in the fork server (the first pool of a process starts it); workers
+            # forked from it start warm.
+            self._ctx.set_forkserver_preload(preload if preload is not None else [func.__module__])
         self.counts: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
