@@ -31,6 +31,7 @@ DOWNLOAD_WARNSIZE = 0
 ITEM_PIPELINES = {
     "pipelines.ExtractPipeline": 300,
     "pipelines.StorePipeline": 800,
+    "pipelines.RecordPipeline": 900,
 }
 
 # Where articles are archived: any SQLAlchemy URL.

@@ -223,7 +223,7 @@ class ArticleSpider(scrapy.Spider):
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
             except (OSError, ValueError, EOFError):  # not gzip after all, or too large
-                self.crawler.stats.inc_value("skipped/non_html")
+                yield self._non_html(response)
                 return
             ctype = "application/xml"
         head = body[:1024].lstrip().lower()
@@ -233,7 +233,18 @@ class ArticleSpider(scrapy.Spider):
             yield from self._xml(response, body)
         else:
             self.logger.debug("not HTML (%s): %s", ctype or "no content type", response.url)
-            self.crawler.stats.inc_value("skipped/non_html")
+            yield self._non_html(response)
+
+    def _non_html(self, response: Response) -> FetchFailed:
+        """Count a response that is neither a page, a sitemap nor a feed; record it as skipped."""
+        self.crawler.stats.inc_value("skipped/non_html")
+        return FetchFailed(
+            url=response.request.url if response.request else response.url,
+            reason="non_html",
+            http_status=response.status,
+            detail=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
+            failed_at=_utcnow(),
+        )
 
     def _page(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("discovery/html_pages")
@@ -278,7 +289,7 @@ class ArticleSpider(scrapy.Spider):
         elif tag in ("rss", "feed", "rdf"):
             yield from self._feed(response, root)
         else:
-            self.crawler.stats.inc_value("skipped/non_html")
+            yield self._non_html(response)
 
     def _sitemap(self, response: Response, body: bytes) -> Iterator[Any]:
         sitemap = Sitemap(body)

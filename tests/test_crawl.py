@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.export import DEFAULT_FIELDS
 from tests.conftest import FAST, REPO, run_cli, run_scrapy
 
 
@@ -197,7 +198,24 @@ def test_scrapy_crawl_from_repo_root(site, tmp_path):
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     archived = _articles(db)
     assert items and {i["url"] for i in items} == set(archived)
-    assert all(i["title"] and i["body"] and "html" not in i for i in items)
+    assert all(i["title"] and i["body"] for i in items)
+    # The items are the records `crawler export` writes, field for field.
+    assert all(list(i) == list(DEFAULT_FIELDS) for i in items)
+    by_url = {i["url"]: i for i in items}
+    for url, row in archived.items():
+        assert by_url[url]["text"].endswith(row["body"]) and by_url[url]["site"] == row["domain"]
+
+
+def test_scrapy_feed_export_without_archive(site, tmp_path):
+    """With ARCHIVE_URL empty nothing is stored, and the feed still gets clean records only."""
+    out = tmp_path / "items.jsonl"
+    proc = run_scrapy(
+        "crawl", "article", "-a", f"urls={site.url}/", "-a", "max_depth=1",
+        "-s", "ARCHIVE_URL=", *FAST, "-O", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert items and all(list(i) == list(DEFAULT_FIELDS) and i["body"] for i in items)
 
 
 def _closed_port() -> int:
