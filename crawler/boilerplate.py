@@ -189,12 +189,14 @@ def site_lines_of(text: str, max_chars: int = 1000) -> list[str]:
 
 _LINES = _norm_set(BOILERPLATE_LINES)
 _MARKERS = _norm_set(SECTION_MARKERS)
-_PREFIXES = tuple(normalise_line(p) for p in BOILERPLATE_PREFIXES)
+_PREFIXES = tuple(sorted({normalise_line(p) for p in BOILERPLATE_PREFIXES}))
 _ENDS = _norm_set(END_MARKERS)
 _CALLS = tuple(normalise_line(p) for p in CALL_PREFIXES)
 
 
 def _has_prefix(norm: str, prefixes: Sequence[str]) -> bool:
+    if not norm.startswith(tuple(prefixes)):
+        return False
     for prefix in prefixes:
         if norm.startswith(prefix):
             rest = norm[len(prefix) :]
@@ -211,7 +213,10 @@ def is_boilerplate_line(
     extra_prefixes: Sequence[str] = (),
 ) -> bool:
     """True when the whole line is a known boilerplate line or starts with a boilerplate prefix."""
-    norm = normalise_line(line)
+    return _is_boilerplate_norm(normalise_line(line), extra_lines, extra_prefixes)
+
+
+def _is_boilerplate_norm(norm: str, extra_lines: frozenset[str], extra_prefixes: Sequence[str]) -> bool:
     if not norm:
         return True
     if norm in _LINES or norm in extra_lines:
@@ -360,7 +365,7 @@ def clean_blocks(
             in_teasers = False
         if b.group in link_groups:
             continue
-        if is_boilerplate_line(text, lines, prefixes):
+        if _is_boilerplate_norm(norm, lines, prefixes):
             continue
         if _mostly_links(b, link_ratio):
             continue
