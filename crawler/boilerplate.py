@@ -279,6 +279,8 @@ _CREDIT_RE = re.compile(
     r"^(?:photo|foto|image|bild|picture|credit|source|quelle|fotos?|bildquelle|crédit|photos?)\s*(?::|by|von)\s*\S",
     re.IGNORECASE,
 )
+_URL_LINE_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
+_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|copyright\b)", re.IGNORECASE)
 
 
@@ -300,6 +302,8 @@ def is_chrome_line(text: str) -> bool:
             return True
     if words <= 10 and _CREDIT_RE.match(stripped):
         return True
+    if _URL_LINE_RE.match(stripped) or (words <= 14 and _EMAIL_RE.search(stripped)):
+        return True  # a bare address, "Write to the author at name@example.com"
     return bool(_COPYRIGHT_RE.match(stripped))
 
 

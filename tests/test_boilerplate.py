@@ -64,6 +64,8 @@ def test_extra_lines_and_prefixes() -> None:
         ("By John Smith and Jane Doe", True),
         ("Photo: AFP", True),
         ("© The Financial Times Ltd. 2024", True),
+        ("Write to Al Root at allen.root@example.com", True),
+        ("https://www.example.com/articles/home-depot-stock-51574168486", True),
         ("Von Montag an gilt die neue Regel", False),
         ("By the end of the year, prices rose.", False),
         ("In 2019 the council approved the plan for the park.", False),
