@@ -101,6 +101,8 @@ def crawl(
     overrides.update(parse_settings(settings))
     open_archive(db_url).dispose()
     result = run_crawl(spider_kwargs, overrides)
+    if jobdir and result.finish_reason == "shutdown":
+        raise click.ClickException(f"crawl paused: run the same command again to resume from {jobdir}")
     report(result, db_url)
 
 
