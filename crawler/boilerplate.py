@@ -9,6 +9,7 @@ follows a "Latest Videos"/"Related" heading. An article sentence that merely con
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import unicodedata
@@ -284,6 +285,32 @@ _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|copyright\b)", re.IGNORECASE)
 
 
+# Words of sign-up boxes, paywalls and comment widgets. One short line carrying one may be article text
+# ("Readers can subscribe for free"); two or more close together are a widget.
+_PROMO_RE = re.compile(
+    r"newsletter|sign(?:ing)? ?up\b|subscri(?:be|ption|ber)|your inbox|privacy policy|terms (?:and|&) conditions|"
+    r"terms of (?:use|service)|log ?in\b|logout|create an account|free trial|already a member|commenting|"
+    r"abonn|anmelden|datenschutz|registrier|kostenlos testen|inscri|suscr|iscriviti|assine|подпис|рассылк",
+    re.IGNORECASE,
+)
+PROMO_MAX_WORDS = 20
+PROMO_WINDOW = 3
+
+
+def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
+    """Indexes of blocks that form a sign-up/paywall/comment widget: promo lines with at most a few
+    short lines between them."""
+    promo = [
+        i for i, b in enumerate(blocks) if _words(b.text) <= PROMO_MAX_WORDS and _PROMO_RE.search(b.text)
+    ]
+    drop: set[int] = set()
+    for a, b in itertools.pairwise(promo):
+        between = range(a + 1, b)
+        if b - a <= PROMO_WINDOW and all(_words(blocks[i].text) <= 12 for i in between):
+            drop.update((a, b, *between))
+    return drop
+
+
 def is_chrome_line(text: str) -> bool:
     """A line of page furniture rather than article text: a bare date, a byline, a photo credit,
     a copyright notice. Only short lines qualify; sentences stay."""
@@ -352,9 +379,12 @@ def clean_blocks(
         seen += len(b.text)
     blocks = blocks[:end]
 
+    widgets = _promo_widgets(blocks)
     kept: list[Block] = []
     in_teasers = False
-    for b in blocks:
+    for i, b in enumerate(blocks):
+        if i in widgets:
+            continue
         text = b.text.strip()
         norm = normalise_line(text)
         if not norm:

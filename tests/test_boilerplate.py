@@ -127,11 +127,27 @@ def test_video_list_after_marker_goes_but_following_text_stays() -> None:
 
 def test_site_lines_are_removed_as_whole_lines() -> None:
     blocks = [
-        Block("Support local journalism: subscribe today"),
-        Block("We support local journalism: subscribe today, the editor wrote in her column."),
+        Block("Support local journalism today"),
+        Block("We support local journalism today, the editor wrote in her column."),
     ]
-    kept = clean_blocks(blocks, site_lines=["Support local journalism: subscribe today"])
-    assert _texts(kept) == ["We support local journalism: subscribe today, the editor wrote in her column."]
+    kept = clean_blocks(blocks, site_lines=["Support local journalism today"])
+    assert _texts(kept) == ["We support local journalism today, the editor wrote in her column."]
+
+
+def test_signup_widget_goes_but_a_lone_mention_stays() -> None:
+    story = [
+        Block(f"Paragraph {i} of the story about the harbour works and what they cost.") for i in range(3)
+    ]
+    widget = [
+        Block("Pick Six Newsletter", kind="head"),
+        Block("Get the day's big stories in your inbox."),
+        Block("Thanks for signing up!"),
+        Block("Sorry!"),
+        Block("There was an error processing your subscription."),
+    ]
+    lone = Block("Readers can subscribe to the council's alerts by text message.")
+    kept = clean_blocks([story[0], lone, story[1], *widget, story[2]])
+    assert _texts(kept) == [story[0].text, lone.text, story[1].text, story[2].text]
 
 
 def test_late_end_marker_ends_the_article_but_an_early_one_does_not() -> None:
