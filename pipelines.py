@@ -100,6 +100,7 @@ class ExtractPipeline:
             self.pool.close()
             for key, value in self.pool.counts.items():
                 self.crawler.stats.set_value(f"extract_pool/{key}", value)
+            self.crawler.stats.set_value("extract_pool/idle_seconds", round(self.pool.idle_seconds, 1))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawPage):

@@ -30,6 +30,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -157,6 +158,8 @@ class ExtractionPool:
             # forked from it start warm.
             self._ctx.set_forkserver_preload(preload if preload is not None else [func.__module__])
         self.counts: Counter[str] = Counter()
+        # Time the workers spent waiting for a task, summed: a pool that starves shows it here.
+        self.idle_seconds = 0.0
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._workers: list[_Worker | None] = [None] * self.size
@@ -231,9 +234,12 @@ class ExtractionPool:
         try:
             self._worker(slot)  # start now: the first task finds a warm worker
             while True:
+                waited = time.monotonic()
                 task = self._queue.get()
                 if task is _STOP:
                     break
+                with self._lock:
+                    self.idle_seconds += time.monotonic() - waited
                 future, args, kwargs = task
                 if not future.set_running_or_notify_cancel():
                     continue
