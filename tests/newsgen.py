@@ -12,6 +12,7 @@ import os
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 _SUBJECTS = (
     "The council",
@@ -139,3 +140,14 @@ def touch_later(path: Path, seconds: float = 5) -> None:
     """Move a file's mtime forward so Last-Modified changes (the ETag follows the bytes)."""
     st = path.stat()
     os.utime(path, (st.st_atime + seconds, st.st_mtime + seconds))
+
+
+def invoke(*args: str) -> Any:
+    """Run a ``crawler`` command in this process (not ``crawl``: it starts a reactor); returns
+    click's Result (``exit_code``, ``stdout``, ``stderr``)."""
+    from click.testing import CliRunner
+
+    from crawler.cli import _register, cli
+
+    _register()
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)

@@ -24,7 +24,7 @@ from crawler.incremental import (
 )
 from crawler.siteserver import SiteServer, serve_directory
 from tests.conftest import FAST, run_cli
-from tests.newsgen import story_html, story_paragraphs, touch_later, write_site
+from tests.newsgen import invoke, story_html, story_paragraphs, touch_later, write_site
 
 N = 12
 
@@ -66,7 +66,7 @@ def article_hits(server: SiteServer, paths: list[str], status: int) -> int:
         return sum(n for (m, p, s), n in server.hits.items() if m == "GET" and p in paths and s == status)
 
 
-def test_second_run_within_revisit_interval_requests_no_article(gazette, tmp_path):
+def test_second_run_within_revisit_interval_requests_no_article_full_run_all(gazette, tmp_path):
     server, _, paths = gazette
     db = tmp_path / "a.db"
     crawl(db, server.url + "/")
@@ -78,6 +78,10 @@ def test_second_run_within_revisit_interval_requests_no_article(gazette, tmp_pat
     assert run["not_requested"] == N
     assert run["requested"] == 2  # robots.txt and the home page
     assert run["pages_fetched"] == 1 and run["archived"] == 0 and run["unchanged"] == 0
+    crawl(db, server.url + "/", "--full")  # everything again, unconditionally
+    run = last_run(db)
+    assert article_hits(server, paths, 200) == 2 * N and article_hits(server, paths, 304) == 0
+    assert run["unchanged"] == N and run["not_requested"] == 0 and run["not_modified"] == 0
 
 
 def test_conditional_requests_answered_304_cost_no_extraction(gazette, tmp_path):
@@ -121,8 +125,8 @@ def test_conditional_requests_answered_304_cost_no_extraction(gazette, tmp_path)
     body = rows(db, "SELECT body FROM articles WHERE url = ?", url)[0][0]
     assert new_paras[1] in body and story_paragraphs(3)[1] not in body
 
-    proc = run_cli("history", url, "--db", f"sqlite:///{db}")
-    assert proc.returncode == 0, proc.stderr
+    proc = invoke("history", url, "--db", f"sqlite:///{db}")
+    assert proc.exit_code == 0, proc.stderr
     assert "2 versions" in proc.stdout
     assert "-" + story_paragraphs(3)[1] in proc.stdout.splitlines()
     assert "+" + new_paras[1] in proc.stdout.splitlines()
@@ -149,16 +153,6 @@ def test_sitemap_lastmod_skips_unchanged_pages(gazette, tmp_path):
     run = last_run(db)
     assert run["not_requested"] == N - 1 and run["not_modified"] == 1
     assert server.hits[("GET", "/news/story-5.html", 304)] == 1
-
-
-def test_full_crawl_fetches_everything_again(gazette, tmp_path):
-    server, _, paths = gazette
-    db = tmp_path / "a.db"
-    crawl(db, server.url + "/")
-    crawl(db, server.url + "/", "--full")
-    run = last_run(db)
-    assert article_hits(server, paths, 200) == 2 * N and article_hits(server, paths, 304) == 0
-    assert run["unchanged"] == N and run["not_requested"] == 0 and run["not_modified"] == 0
 
 
 # -- the rules ---------------------------------------------------------------------------------

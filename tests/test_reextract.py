@@ -17,7 +17,7 @@ from crawler.items import RawPage
 from crawler.siteserver import serve_directory
 from pipelines import article_record
 from tests.conftest import FAST, run_cli
-from tests.newsgen import story_html, story_paragraphs, write_site
+from tests.newsgen import invoke, story_html, story_paragraphs, write_site
 
 STALE_BODY = "Menu Home World Sport\n\nAn old extractor kept this navigation line and nothing else useful"
 
@@ -75,21 +75,21 @@ def _matches(db: Path, word: str) -> int:
 def test_reextract_updates_changed_rows_only(archive):
     db, urls = archive
     assert _matches(db, "navigation") == 3
-    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--dry-run")
-    assert proc.returncode == 0, proc.stderr
+    proc = invoke("reextract", "--db", f"sqlite:///{db}", "--dry-run")
+    assert proc.exit_code == 0, proc.stderr
     assert "4 stored pages" in proc.stdout and "3 would change" in proc.stdout
     assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)
 
-    proc = run_cli(
+    proc = invoke(
         "reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example", "--since", "2026-11-10"
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.exit_code == 0, proc.stderr
     assert "1 stored pages" in proc.stdout and "1 changed" in proc.stdout
     assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)  # fetched before --since
     assert _row(db, urls["recent"])["body"].startswith(STALE_BODY) is False
 
-    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example")
-    assert proc.returncode == 0, proc.stderr
+    proc = invoke("reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example")
+    assert proc.exit_code == 0, proc.stderr
     assert "3 stored pages" in proc.stdout and "1 changed, 2 unchanged" in proc.stdout
     row = _row(db, urls["stale"])
     assert story_paragraphs(1)[-1] in row["body"] and "navigation" not in row["body"]
@@ -102,10 +102,10 @@ def test_reextract_updates_changed_rows_only(archive):
 def test_reextract_errors_and_empty_archive(tmp_path: Path):
     db = tmp_path / "e.db"
     make_engine(f"sqlite:///{db}").dispose()
-    proc = run_cli("reextract", "--db", f"sqlite:///{db}")
-    assert proc.returncode == 0 and "No stored pages" in proc.stdout
-    proc = run_cli("reextract", "--db", f"sqlite:///{db}", "--since", "last week")
-    assert proc.returncode != 0 and "not a date" in proc.stderr and "Traceback" not in proc.stderr
+    proc = invoke("reextract", "--db", f"sqlite:///{db}")
+    assert proc.exit_code == 0 and "No stored pages" in proc.stdout
+    proc = invoke("reextract", "--db", f"sqlite:///{db}", "--since", "last week")
+    assert proc.exit_code != 0 and "not a date" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_crawl_keeps_html_unless_told_not_to(tmp_path: Path):

@@ -13,7 +13,7 @@ from archive.db import make_engine, make_sessionmaker
 from archive.models import Article
 from archive.search import FTS_TABLE, MARK_END, MARK_START, SearchError, ensure_search_index, search
 from archive.store import content_hash, store_article
-from tests.conftest import run_cli
+from tests.newsgen import invoke
 
 ARTICLES = {
     "hi-rain": ("hi", "दिल्ली में भारी बारिश", "नई दिल्ली में सोमवार को भारी बारिश से कई इलाकों में जलभराव हो गया।"),
@@ -157,17 +157,17 @@ def test_raw_query_syntax_errors_are_one_line(archive_db):
     with make_sessionmaker(engine)() as session, pytest.raises(SearchError):
         search(session, 'metro AND "unclosed', raw=True)
     engine.dispose()
-    proc = run_cli("search", 'metro AND "unclosed', "--raw", "--db", f"sqlite:///{archive_db}")
-    assert proc.returncode != 0 and "bad search query" in proc.stderr
+    proc = invoke("search", 'metro AND "unclosed', "--raw", "--db", f"sqlite:///{archive_db}")
+    assert proc.exit_code != 0 and "bad search query" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_search_command(archive_db):
-    proc = run_cli("search", "प्रदूषण", "--lang", "hi", "--db", f"sqlite:///{archive_db}")
-    assert proc.returncode == 0, proc.stderr
+    proc = invoke("search", "प्रदूषण", "--lang", "hi", "--db", f"sqlite:///{archive_db}")
+    assert proc.exit_code == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("1. वायु प्रदूषण पर अभियान") and "[hi]" in lines[0]
     assert lines[1].strip() == "https://news.example/hi-air"
     assert "प्रदूषण को देखते हुए" in lines[2]
-    proc = run_cli("search", "metro OR", "--db", f"sqlite:///{archive_db}", "--lang", "ja")
-    assert proc.returncode == 0 and "No matches" in proc.stdout
+    proc = invoke("search", "metro OR", "--db", f"sqlite:///{archive_db}", "--lang", "ja")
+    assert proc.exit_code == 0 and "No matches" in proc.stdout

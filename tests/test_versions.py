@@ -21,7 +21,7 @@ from archive.store import (
     decompress_html,
     store_article,
 )
-from tests.conftest import run_cli
+from tests.newsgen import invoke
 
 URL = "https://news.example/2026/11/bridge"
 T0 = datetime(2026, 11, 20, 8, 0)
@@ -86,8 +86,8 @@ def test_changed_text_keeps_earlier_versions(tmp_path: Path):
         second + "\n\nA footbridge follows in spring.",
     ]
 
-    proc = run_cli("history", URL, "--db", f"sqlite:///{db}")
-    assert proc.returncode == 0, proc.stderr
+    proc = invoke("history", URL, "--db", f"sqlite:///{db}")
+    assert proc.exit_code == 0, proc.stderr
     out = proc.stdout.splitlines()
     assert out[0] == f"{URL}: 3 versions"
     assert "-Repairs cost two million." in out
@@ -99,6 +99,6 @@ def test_changed_text_keeps_earlier_versions(tmp_path: Path):
 def test_history_of_unknown_url_is_one_line_error(tmp_path: Path):
     db = tmp_path / "v.db"
     make_engine(f"sqlite:///{db}").dispose()
-    proc = run_cli("history", "https://news.example/none", "--db", f"sqlite:///{db}")
-    assert proc.returncode != 0
+    proc = invoke("history", "https://news.example/none", "--db", f"sqlite:///{db}")
+    assert proc.exit_code != 0
     assert proc.stderr.strip() == "Error: https://news.example/none is not in the archive"
