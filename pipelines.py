@@ -122,7 +122,7 @@ class ExtractPipeline:
         return ExtractedPage(item, article)
 
     def _failed(self, page: RawPage, reason: str, detail: str) -> FetchFailed:
-        logger.warning("%s: %s (%s)", reason, page.url, detail.strip().splitlines()[-1])
+        logger.warning("%s: %s (%s)", reason, page.url, (detail.strip().splitlines() or ["?"])[-1])
         self.crawler.stats.inc_value(f"failed/{reason}")
         return FetchFailed(
             url=page.url, reason=reason, http_status=page.status, detail=detail[-2000:], failed_at=utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -10,7 +11,10 @@ import time
 
 import pytest
 
+from archive.store import utcnow
+from crawler.items import Article, RawPage
 from crawler.pool import ExtractionPool, PoolClosed, TaskFailed, TaskTimeout
+from pipelines import ExtractedPage, StorePipeline
 from tests.conftest import FAST, run_scrapy
 
 
@@ -202,3 +206,70 @@ def test_crawl_with_extraction_timeouts_records_failures(site, tmp_path):
     assert _query(db, "SELECT count(*) FROM articles") == [(0,)]
     (failed_json,) = _query(db, "SELECT failures FROM crawl_runs")[0]
     assert json.loads(failed_json) == {"extract_timeout": pages}
+
+
+# -- batched writes of the store pipeline ------------------------------------------------------
+
+
+def _extracted(
+    url: str, body: str | None, lede: str = "A lede sentence that opens the story."
+) -> ExtractedPage:
+    page = RawPage(
+        url=url,
+        final_url=url,
+        status=200,
+        html=b"<html><body><p>" + (body or "").encode() + b"</p></body></html>",
+        content_type="text/html",
+        fetched_at=utcnow(),
+    )
+    return ExtractedPage(page, Article(title="A title", lede=lede, body=body, lang="en"))  # type: ignore[arg-type]
+
+
+def test_batched_writes_keep_per_item_outcomes(tmp_path):
+    """One batch holding a new page, its text under a second URL, the same URL again, and a record
+    the database refuses: each item gets its own outcome, and the refused one does not sink the rest."""
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+    from sqlalchemy.exc import IntegrityError
+
+    from spiders.article import ArticleSpider
+
+    db = tmp_path / "archive.db"
+    settings = {
+        "ARCHIVE_URL": f"sqlite:///{db}",
+        "ARCHIVE_BATCH_SIZE": 50,
+        "ARCHIVE_BATCH_SECONDS": 0.05,
+        # Without raw pages to compress first, the writes queue in the order of the items.
+        "ARCHIVE_KEEP_HTML": False,
+    }
+    crawler = get_crawler(ArticleSpider, settings)
+    crawler.spider = ArticleSpider.from_crawler(crawler, urls="http://example.org/")
+    pipeline = StorePipeline.from_crawler(crawler)
+    body = "The council agreed to dredge the harbour before winter. " * 5
+    items = [
+        _extracted("http://example.org/a", body),
+        _extracted("http://example.org/copy-of-a", body),  # same text: duplicate
+        _extracted("http://example.org/a", body + " Updated."),  # same URL: changed
+        _extracted("http://example.org/broken", None),  # NOT NULL body: refused
+        _extracted("http://example.org/b", "Another story about the ferry timetable. " * 5),
+    ]
+
+    async def run() -> list[object]:
+        pipeline.open_spider()
+        results = await asyncio.gather(*(pipeline.process_item(i) for i in items), return_exceptions=True)
+        await pipeline.close_spider()
+        return results
+
+    results = asyncio.run(run())
+    pipeline.spider_closed(crawler.spider, "finished")
+    assert isinstance(results[0], dict) and results[0]["url"] == "http://example.org/a"
+    assert isinstance(results[1], DropItem) and "duplicate" in str(results[1])
+    assert isinstance(results[2], dict) and results[2]["body"].endswith("Updated.")
+    assert isinstance(results[3], IntegrityError)
+    assert isinstance(results[4], dict) and "html_z" not in results[4]
+    rows = dict(_query(db, "SELECT url, body FROM articles"))
+    assert set(rows) == {"http://example.org/a", "http://example.org/b"}
+    assert rows["http://example.org/a"].endswith("Updated.")
+    assert _query(db, "SELECT count(*) FROM article_versions") == [(1,)]
+    stats = crawler.stats.get_stats()
+    assert stats["archive/new"] == 2 and stats["archive/duplicate"] == 1 and stats["archive/changed"] == 1
