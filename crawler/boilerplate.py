@@ -21,6 +21,7 @@ __all__ = [
     "BOILERPLATE_PREFIXES",
     "CALL_PREFIXES",
     "END_MARKERS",
+    "NOTICE_PREFIXES",
     "SECTION_MARKERS",
     "Block",
     "clean_blocks",
@@ -110,6 +111,15 @@ CALL_PREFIXES: tuple[str, ...] = _split(
     "हमें फॉलो करें|हमें फेसबुक|подписывайтесь|подпишитесь|تابعونا|ikuti kami",
 )
 CALL_MAX_WORDS = 12
+# Donation appeals, embed-consent boxes, browser notices: boilerplate up to NOTICE_MAX_WORDS words.
+NOTICE_PREFIXES: tuple[str, ...] = _split(
+    "hat ihnen dieser artikel gefallen|support our journalism|support independent journalism|"
+    "unabhängiger journalismus braucht|empfohlener redaktioneller inhalt|"
+    "an dieser stelle finden sie einen|ich bin damit einverstanden, dass mir|"
+    "thank you for visiting|you are using a browser|enable javascript|"
+    "to continue reading|continue reading with",
+)
+NOTICE_MAX_WORDS = 40
 
 # Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
 BOILERPLATE_PREFIXES: tuple[str, ...] = _split(
@@ -193,6 +203,7 @@ _MARKERS = _norm_set(SECTION_MARKERS)
 _PREFIXES = tuple(sorted({normalise_line(p) for p in BOILERPLATE_PREFIXES}))
 _ENDS = _norm_set(END_MARKERS)
 _CALLS = tuple(normalise_line(p) for p in CALL_PREFIXES)
+_NOTICES = tuple(normalise_line(p) for p in NOTICE_PREFIXES)
 
 
 def _has_prefix(norm: str, prefixes: Sequence[str]) -> bool:
@@ -224,6 +235,8 @@ def _is_boilerplate_norm(norm: str, extra_lines: frozenset[str], extra_prefixes:
         return True
     if norm.startswith(_CALLS) and _words(norm) <= CALL_MAX_WORDS:
         return True
+    if norm.startswith(_NOTICES) and _words(norm) <= NOTICE_MAX_WORDS:
+        return True
     return _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
 
 
@@ -239,7 +252,9 @@ _DATE_WORDS = (
     "published|updated|posted|last|modified|on|at|am|pm|um|uhr|stand|veröffentlicht|aktualisiert|"
     "zuletzt|publié|mis|à|jour|le|publicado|actualizado|el|pubblicato|aggiornato|il|alle|ore|gmt|utc|"
     "cet|cest|est|edt|pst|pdt|bst|ist|amt|msk|jst|ago|hours|hour|minutes|min|mins|days|day|"
-    "vor|stunden|minuten|tagen|read|lesezeit|reading|time|" + _MONTHS
+    "vor|stunden|minuten|tagen|read|lesezeit|reading|time|uppdaterad|publicerad|oppdatert|publisert|"
+    "opdateret|udgivet|bijgewerkt|gepubliceerd|actualizado|atualizado|publicada|aggiornamento|"
+    "обновлено|опубликовано|" + _MONTHS
 )
 _DATE_LINE_RE = re.compile(rf"^(?:[\W\d_]|\b(?:{_DATE_WORDS})\b)+$", re.IGNORECASE)
 _BYLINE_RE = re.compile(
@@ -315,9 +330,16 @@ def is_chrome_line(text: str) -> bool:
     """A line of page furniture rather than article text: a bare date, a byline, a photo credit,
     a copyright notice. Only short lines qualify; sentences stay."""
     words = _words(text)
+    stripped = text.strip()
+    if (
+        words <= 25
+        and stripped.count(" | ") >= 3
+        and not stripped.startswith("|")
+        and stripped[-1] not in ".!?|"
+    ):
+        return True  # "News | Politics | 28 April 2023 | 10:00": labels between pipes
     if words > 14:
         return False
-    stripped = text.strip()
     if _DATE_LINE_RE.match(stripped) and any(ch.isdigit() for ch in stripped):
         return True
     if words <= 9 and _BYLINE_RE.match(stripped) and not stripped.endswith((".", "!", "?", ":")):
@@ -403,7 +425,7 @@ def clean_blocks(
             continue
         if _mostly_links(b, link_ratio):
             continue
-        if b.kind != "head" and is_chrome_line(text):
+        if b.kind != "cell" and is_chrome_line(text):
             continue
         kept.append(replace(b, text=text))
     return kept

@@ -28,6 +28,8 @@ def _texts(blocks: list[Block]) -> list[str]:
         "اقرأ أيضا: توسعة الميناء",
         "Baca juga: Banjir di Jakarta",
         "  Share  this\u00ad article  ",
+        "Ich bin damit einverstanden, dass mir externe Inhalte angezeigt werden. Damit können Daten übermittelt werden.",
+        "Thank you for visiting example.com. You are using a browser version with limited support for CSS.",
     ],
 )
 def test_boilerplate_lines_and_prefixes(line: str) -> None:
@@ -65,6 +67,9 @@ def test_extra_lines_and_prefixes() -> None:
         ("Photo: AFP", True),
         ("© The Financial Times Ltd. 2024", True),
         ("Write to Al Root at allen.root@example.com", True),
+        ("Uppdaterad 15.59 | Publicerad 14.14", True),
+        ("Dieses Thema im Programm: Das Radio | Nachrichten | 28. April 2023 | 10:00 Uhr", True),
+        ("| DL | Larry Ogunjobi | 63 | 85% | 1 tackle |", False),
         ("https://www.example.com/articles/home-depot-stock-51574168486", True),
         ("Von Montag an gilt die neue Regel", False),
         ("By the end of the year, prices rose.", False),
