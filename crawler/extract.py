@@ -681,6 +681,19 @@ def _agree_with_article_body(blocks: list[Block], article_body: str) -> list[Blo
     return kept
 
 
+def _drop_headlines(blocks: list[Block], headlines: list[list[str]]) -> list[Block]:
+    """Blocks without the headline (any wording, near the top) and the kicker line right above it."""
+    drop: set[int] = set()
+    for i, b in enumerate(blocks[:8]):
+        if _is_headline(b.text, headlines):
+            drop.add(i)
+            if i > 0 and i - 1 not in drop:
+                above = blocks[i - 1].text
+                if len(_tokens(above)) <= 4 and above[-1:] not in '.!?:"”»' and blocks[i - 1].kind != "item":
+                    drop.add(i - 1)  # a kicker ("MIDDLE EAST CRISIS") heading the headline
+    return [b for i, b in enumerate(blocks) if i not in drop]
+
+
 def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
     for cand in (meta.html_lang, meta.ld_lang, meta.og_locale, content_language):
         code = normalise_lang(cand.split(",")[0] if cand else None)
@@ -763,7 +776,7 @@ def _extract(
 
     # The body never repeats the title, in any of the page's wordings of it (og, JSON-LD, <h1>...).
     headlines = _headline_variants(meta, title)
-    blocks = [b for i, b in enumerate(blocks) if not (i < 8 and _is_headline(b.text, headlines))]
+    blocks = _drop_headlines(blocks, headlines)
 
     lede: str | None = None
     standfirst = _find_standfirst(tree, meta, title, blocks[0].text if blocks else None)
