@@ -3,11 +3,17 @@
 At spider open, :class:`IncrementalMiddleware` reads from the archive (``ARCHIVE_URL``), in one
 query, when each archived URL was last fetched or checked and its ETag / Last-Modified. Then,
 for every page request the spider marks with ``meta["incremental"]`` (all pages but the start
-pages, which are always fetched so that links are found), :func:`crawler.incremental.decide`
-says whether to send it at all and with which conditional headers. Requests not sent, and
-pages answered ``304 Not Modified``, end in the request's errback with ``meta["incremental_skip"]``
-set to the reason; the spider turns a 304 into a ``NotModified`` item (no extraction) and the
-store pipeline records the check time.
+pages), :func:`crawler.incremental.decide` says whether to send it at all and with which
+conditional headers. Requests not sent, and pages answered ``304 Not Modified``, end in the
+request's errback with ``meta["incremental_skip"]`` set to the reason; the spider turns a 304 into
+a ``NotModifiedPage`` item (no extraction) and the store pipeline records the check time.
+
+Pages that are not articles (home and section pages, sitemaps, feeds) must be read every run,
+since they are where new articles appear; but they too are asked for conditionally when the
+archive's ``page_cache`` has them, and a ``304`` is answered from the cache (a response flagged
+``cached``: its links are followed, nothing is extracted). A page enters the cache when the
+extract pipeline finds it is not an article (signal ``item_dropped``); sitemaps and feeds
+(``meta["cacheable"]``) when they arrive.
 
 Settings: ``CRAWLER_INCREMENTAL`` (default on), ``CRAWLER_REVISIT_AFTER`` (default 6h; a
 request may override it with ``meta["revisit_after"]`` in seconds, as the sources file does),
@@ -23,17 +29,25 @@ from typing import Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import ArchiveError, make_engine, make_sessionmaker
-from archive.state import FetchState, load_fetch_states
+from archive.state import FetchState, cache_page, cached_body, load_cache_validators, load_fetch_states
 from crawler.incremental import CONDITIONAL, Decision, decide, parse_duration, parse_listed_date
+from crawler.items import RawPage
 
 __all__ = ["IncrementalMiddleware", "NotModified", "NotRequested"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REVISIT_AFTER = 6 * 3600
+CACHE_CONDITIONAL = "cache_conditional"
+# Why the pipelines drop a fetched page that is worth caching (it will not become an article
+# while it is not modified).
+_CACHEABLE_DROPS = ("not_article", "empty_body", "duplicate")
 
 
 class NotRequested(IgnoreRequest):
@@ -61,7 +75,10 @@ class IncrementalMiddleware:
         except ValueError as exc:
             raise NotConfigured(f"CRAWLER_REVISIT_AFTER: {exc}") from exc
         self.conditional = settings.getbool("CRAWLER_CONDITIONAL_REQUESTS", True)
+        self.use_cache = self.enabled and self.conditional
         self.states: dict[str, FetchState] = {}
+        self.cache: dict[str, tuple[str | None, str | None]] = {}
+        self.engine: Engine | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
@@ -70,28 +87,39 @@ class IncrementalMiddleware:
             raise NotConfigured("ARCHIVE_URL is empty: nothing to crawl incrementally against")
         mw = cls(crawler, url)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         return mw
 
     def spider_opened(self, spider: Any) -> None:
         started = time.perf_counter()
         try:
-            engine = make_engine(self.url)
+            self.engine = make_engine(self.url)
         except ArchiveError as exc:
             logger.warning("incremental crawling off: %s", exc)
             return
-        try:
-            with make_sessionmaker(engine)() as session:
-                self.states = load_fetch_states(session)
-        finally:
-            engine.dispose()
-        self.crawler.stats.set_value("incremental/known_urls", len(self.states))
+        with make_sessionmaker(self.engine)() as session:
+            self.states = load_fetch_states(session)
+            if self.use_cache:
+                self.cache = load_cache_validators(session)
+        stats = self.crawler.stats
+        stats.set_value("incremental/known_urls", len(self.states))
+        stats.set_value("incremental/cached_pages", len(self.cache))
         logger.info(
-            "incremental: %d archived URLs read in %.2fs (revisit after %ss, %s)",
+            "incremental: %d archived URLs and %d cached pages read in %.2fs (revisit after %ss, %s)",
             len(self.states),
+            len(self.cache),
             time.perf_counter() - started,
             int(self.revisit_after),
             "on" if self.enabled else "off: only pages done in this job are skipped",
         )
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    # -- archived articles -------------------------------------------------------------------
 
     def _decide(self, request: Request, state: FetchState) -> Decision:
         meta = request.meta
@@ -120,10 +148,11 @@ class IncrementalMiddleware:
         )
 
     def process_request(self, request: Request) -> None:
-        if not request.meta.get("incremental") or request.meta.get("incremental_action"):
-            return  # not an article page candidate, or already decided (retry, redirect)
-        state = self.states.get(request.url)
+        if request.meta.get("incremental_action"):
+            return  # already decided (a retry, a redirect)
+        state = self.states.get(request.url) if request.meta.get("incremental") else None
         if state is None:
+            self._cache_request(request)
             return
         decision = self._decide(request, state)
         stats = self.crawler.stats
@@ -137,10 +166,14 @@ class IncrementalMiddleware:
             stats.inc_value("incremental/conditional")
             for name, value in decision.headers.items():
                 request.headers[name] = value
-        return
 
-    def process_response(self, request: Request, response: Response) -> Response:
-        if request.meta.get("incremental_action") != CONDITIONAL:
+    def process_response(self, request: Request, response: Response) -> Response | Request:
+        action = request.meta.get("incremental_action")
+        if action == CACHE_CONDITIONAL and response.status == 304:
+            return self._from_cache(request, response)
+        if request.meta.get("cacheable") and response.status == 200:
+            self._store(request.url, response)
+        if action != CONDITIONAL:
             return response
         if response.status == 304:
             self.crawler.stats.inc_value("incremental/not_modified")
@@ -153,6 +186,78 @@ class IncrementalMiddleware:
         if response.status == 200:
             self.crawler.stats.inc_value("incremental/modified")
         return response
+
+    # -- pages that are not articles ---------------------------------------------------------
+
+    def _cache_request(self, request: Request) -> None:
+        """Ask for a cached non-article page conditionally."""
+        validators = self.cache.get(request.url)
+        if validators is None or self.engine is None:
+            return
+        etag, last_modified = validators
+        request.meta["incremental_action"] = CACHE_CONDITIONAL
+        if etag:
+            request.headers["If-None-Match"] = etag
+        if last_modified:
+            request.headers["If-Modified-Since"] = last_modified
+
+    def _from_cache(self, request: Request, response: Response) -> Response | Request:
+        """The cached copy of a page the server says is not modified, flagged ``cached``."""
+        body = None
+        if self.engine is not None:
+            try:
+                with make_sessionmaker(self.engine)() as session:
+                    body = cached_body(session, request.url)
+            except SQLAlchemyError as exc:
+                logger.warning("page cache unreadable for %s: %s", request.url, exc)
+        if body is None:  # gone from the cache meanwhile: fetch it in full
+            retry = request.replace(dont_filter=True)
+            for name in (b"If-None-Match", b"If-Modified-Since"):
+                retry.headers.pop(name, None)
+            retry.meta["incremental_action"] = "refetch"
+            return retry
+        self.crawler.stats.inc_value("incremental/cache_not_modified")
+        headers = Headers(response.headers)
+        if body.content_type:
+            headers[b"Content-Type"] = body.content_type
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=body.body)
+        return cls(
+            url=request.url, status=200, headers=headers, body=body.body, flags=["cached"], request=request
+        )
+
+    def _store(self, url: str, response: Response) -> None:
+        etag = _header(response, b"ETag")
+        last_modified = _header(response, b"Last-Modified")
+        if not self.use_cache or self.engine is None or "cached" in response.flags:
+            return
+        if not (etag or last_modified):
+            return  # the server cannot answer conditional requests for it
+        try:
+            with make_sessionmaker(self.engine).begin() as session:
+                cache_page(
+                    session,
+                    url,
+                    etag=etag,
+                    last_modified=last_modified,
+                    content_type=_header(response, b"Content-Type"),
+                    body=response.body,
+                    fetched_at=_utcnow(),
+                )
+        except SQLAlchemyError as exc:
+            logger.warning("could not cache %s: %s", url, exc)
+            return
+        self.crawler.stats.inc_value("incremental/cache_stored")
+
+    def item_dropped(self, item: Any, response: Any, exception: Any, spider: Any) -> None:
+        """A page the pipelines dropped as not an article (or a duplicate): cache it, so that next
+        time a 304 answers it from the cache. Extraction failures are not cached: they are retried."""
+        if not (isinstance(item, RawPage) and isinstance(response, Response)):
+            return
+        reason = str(
+            exception
+        )  # the pipelines' drop messages name the reason, e.g. "skipped (not_article): URL"
+        if response.status == 200 and item.url == response.url and any(r in reason for r in _CACHEABLE_DROPS):
+            self._store(item.url, response)
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -139,7 +139,22 @@ class ArticlePage(Base):
     extractor_version: Mapped[str | None] = mapped_column(String(32))
 
 
-__all__ = ["Article", "ArticlePage", "ArticleVersion", "Base", "CrawlRun", "FetchFailure"]
+class CachedPage(Base):
+    """A fetched page that is not an article (home and section pages, sitemaps, feeds), kept with
+    its HTTP validators so the next crawl can ask for it conditionally and, on ``304``, read its
+    links from here instead of downloading it again."""
+
+    __tablename__ = "page_cache"
+
+    url: Mapped[str] = mapped_column(String, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String)
+    last_modified: Mapped[str | None] = mapped_column(String)
+    content_type: Mapped[str | None] = mapped_column(String)
+    body_z: Mapped[bytes] = mapped_column(LargeBinary)  # zlib-compressed, as served
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+__all__ = ["Article", "ArticlePage", "ArticleVersion", "Base", "CachedPage", "CrawlRun", "FetchFailure"]
 
 
 class SiteLine(Base):

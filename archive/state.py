@@ -7,6 +7,7 @@ One query at the start of a crawl reads, for every archived article, when it was
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
@@ -14,9 +15,16 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Article
+from archive.models import Article, CachedPage
 
-__all__ = ["FetchState", "load_fetch_states"]
+__all__ = [
+    "CachedBody",
+    "FetchState",
+    "cache_page",
+    "cached_body",
+    "load_cache_validators",
+    "load_fetch_states",
+]
 
 
 class FetchState(NamedTuple):
@@ -37,3 +45,44 @@ def load_fetch_states(session: Session, domains: Iterable[str] | None = None) ->
         seen = checked_at if checked_at is not None and checked_at > fetched_at else fetched_at
         states[url] = FetchState(seen, etag, last_modified)
     return states
+
+
+class CachedBody(NamedTuple):
+    """A cached page's content type and body, as served."""
+
+    content_type: str | None
+    body: bytes
+
+
+def load_cache_validators(session: Session) -> dict[str, tuple[str | None, str | None]]:
+    """Map each cached (non-article) page URL to its (ETag, Last-Modified)."""
+    stmt = select(CachedPage.url, CachedPage.etag, CachedPage.last_modified)
+    return {url: (etag, last_modified) for url, etag, last_modified in session.execute(stmt).tuples()}
+
+
+def cached_body(session: Session, url: str) -> CachedBody | None:
+    """The cached body of ``url``, or None."""
+    row = session.get(CachedPage, url)
+    if row is None:
+        return None
+    return CachedBody(row.content_type, zlib.decompress(row.body_z))
+
+
+def cache_page(
+    session: Session,
+    url: str,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    content_type: str | None,
+    body: bytes,
+    fetched_at: datetime,
+) -> None:
+    """Keep (or replace) the cached copy of a non-article page."""
+    row = session.get(CachedPage, url) or CachedPage(url=url)
+    row.etag = etag
+    row.last_modified = last_modified
+    row.content_type = content_type
+    row.body_z = zlib.compress(body, 6)
+    row.fetched_at = fetched_at
+    session.add(row)

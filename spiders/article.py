@@ -143,7 +143,14 @@ class ArticleSpider(scrapy.Spider):
         for url, source, site in self.start_entries:
             seed = source == "seed"  # seeds are article pages; the others lead to articles
             request = self._request(
-                url, source=source, depth=0, site=site, is_page=seed, incremental=seed, record=False
+                url,
+                source=source,
+                depth=0,
+                site=site,
+                is_page=seed,
+                incremental=seed,
+                record=False,
+                cacheable=source in ("sitemap", "feed"),
             )
             if request is not None:
                 yield request
@@ -247,9 +254,17 @@ class ArticleSpider(scrapy.Spider):
         )
 
     def _page(self, response: Response) -> Iterator[Any]:
-        self.crawler.stats.inc_value("discovery/html_pages")
+        if "cached" in response.flags:
+            # Not modified since it was found not to be an article: only its links matter.
+            self.crawler.stats.inc_value("discovery/cached_pages")
+        else:
+            self.crawler.stats.inc_value("discovery/html_pages")
+            yield self._raw_page(response)
+        yield from self._links(response)
+
+    def _raw_page(self, response: Response) -> RawPage:
         headers = response.headers
-        yield RawPage(
+        return RawPage(
             url=response.request.url if response.request else response.url,
             final_url=response.url,
             status=response.status,
@@ -261,6 +276,8 @@ class ArticleSpider(scrapy.Spider):
             fetched_at=_utcnow(),
             source=response.meta.get("source"),
         )
+
+    def _links(self, response: Response) -> Iterator[scrapy.Request]:
         depth = response.meta.get("link_depth", 0)
         site = self._site_of(response.meta)
         if depth >= (site.max_depth if site.max_depth is not None else self.max_depth):
@@ -302,7 +319,13 @@ class ArticleSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 request = self._request(
-                    loc, source="sitemap", depth=0, site=site.name, is_page=False, incremental=False
+                    loc,
+                    source="sitemap",
+                    depth=0,
+                    site=site.name,
+                    is_page=False,
+                    incremental=False,
+                    cacheable=True,
                 )
             elif site.allows(loc):
                 request = self._request(

@@ -77,7 +77,9 @@ def test_second_run_within_revisit_interval_requests_no_article_full_run_all(gaz
     assert article_hits(server, paths, 200) == N and article_hits(server, paths, 304) == 0
     assert run["not_requested"] == N
     assert run["requested"] == 2  # robots.txt and the home page
-    assert run["pages_fetched"] == 1 and run["archived"] == 0 and run["unchanged"] == 0
+    # The home page (not an article) was asked for conditionally and read from the page cache.
+    assert server.hits[("GET", "/", 200)] == 1 and server.hits[("GET", "/", 304)] == 1
+    assert run["pages_fetched"] == 0 and run["archived"] == 0 and run["unchanged"] == 0
     crawl(db, server.url + "/", "--full")  # everything again, unconditionally
     run = last_run(db)
     assert article_hits(server, paths, 200) == 2 * N and article_hits(server, paths, 304) == 0
@@ -94,8 +96,9 @@ def test_conditional_requests_answered_304_cost_no_extraction(gazette, tmp_path)
     for path in paths:
         assert server.hits[("GET", path, 304)] == 1, path
     assert run["not_modified"] == N and run["not_requested"] == 0
-    # Only the home page was parsed: no article went through extraction or storage.
-    assert run["pages_fetched"] == 1
+    # Nothing was downloaded in full (the home page came from the page cache, its links were
+    # followed), so no article went through extraction or storage.
+    assert run["pages_fetched"] == 0 and server.hits[("GET", "/", 304)] == 1
     assert (run["archived"], run["changed"], run["unchanged"]) == (0, 0, 0)
     after = rows(db, "SELECT url, fetched_at, checked_at FROM articles")
     assert all(before[url] == fetched and checked > fetched for url, fetched, checked in after)
@@ -108,11 +111,18 @@ def test_conditional_requests_answered_304_cost_no_extraction(gazette, tmp_path)
     touch_later(story)
     # Another only gets a newer mtime: the ETag still matches, so it is not modified.
     touch_later(root / "news" / "story-4.html")
+    # The home page links a new story: it is downloaded again (200), and the new story found.
+    (root / "news" / f"story-{N}.html").write_text(story_html(N), encoding="utf-8")
+    home = (root / "index.html").read_text(encoding="utf-8")
+    new_link = f'<li><a href="{{{{BASE}}}}/news/story-{N}.html">Story {N}</a></li></ul>'
+    (root / "index.html").write_text(home.replace("</ul>", new_link), encoding="utf-8")
     crawl(db, server.url + "/", "--revisit", "0")
     run = last_run(db)
     assert server.hits[("GET", "/news/story-3.html", 200)] == 2
     assert server.hits[("GET", "/news/story-4.html", 304)] == 2
-    assert run["changed"] == 1 and run["not_modified"] == N - 1 and run["pages_fetched"] == 2
+    assert server.hits[("GET", "/", 200)] == 2
+    assert (run["archived"], run["changed"], run["not_modified"]) == (1, 1, N - 1)
+    assert run["pages_fetched"] == 3  # the home page, the changed story, the new one
     url = server.url + "/news/story-3.html"
     versions = rows(
         db,
@@ -141,6 +151,7 @@ def test_sitemap_lastmod_skips_unchanged_pages(gazette, tmp_path):
     crawl(db, "--sitemap", sitemap, "--revisit", "0")
     run = last_run(db)
     assert run["not_requested"] == N and run["not_modified"] == 0
+    assert server.hits[("GET", "/sitemap.xml", 304)] == 1  # read from the page cache
     assert article_hits(server, paths, 200) == N and article_hits(server, paths, 304) == 0
     # The sitemap says story 5 changed after our fetch: it is requested (conditionally).
     text = (root / "sitemap.xml").read_text(encoding="utf-8")
@@ -152,6 +163,7 @@ def test_sitemap_lastmod_skips_unchanged_pages(gazette, tmp_path):
     crawl(db, "--sitemap", sitemap, "--revisit", "0")
     run = last_run(db)
     assert run["not_requested"] == N - 1 and run["not_modified"] == 1
+    assert server.hits[("GET", "/sitemap.xml", 200)] == 2  # changed: downloaded again
     assert server.hits[("GET", "/news/story-5.html", 304)] == 1
 
 

@@ -186,7 +186,8 @@ def report(result: CrawlResult, db_url: str) -> None:
     if result.count("incremental/known_urls"):
         click.echo(
             f"Requests: {result.count('downloader/request_count')} sent, "
-            f"{result.count('incremental/not_modified')} answered 304 not modified; "
+            f"{result.count('incremental/not_modified')} articles and "
+            f"{result.count('incremental/cache_not_modified')} other pages answered 304 not modified; "
             f"{not_requested} archived pages not requested (fresh or unchanged)."
         )
     if skipped:
