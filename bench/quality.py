@@ -144,15 +144,19 @@ def bare_with_title(raw: bytes, url: str) -> tuple[str | None, str | None, str |
 def run(
     rows: Iterable[dict[str, Any]],
     *fns: Callable[[bytes, str], tuple[str | None, str | None, str | None]],
+    repeats: int = 1,
 ) -> list[list[PageResult]]:
     """Each extractor over every page; on each page the extractors run back to back, so that a
-    machine busy with something else slows them alike and the time ratio stays fair."""
+    machine busy with something else slows them alike and the time ratio stays fair. With
+    ``repeats`` > 1 each page's time is the fastest of that many runs (less noise)."""
     out: list[list[PageResult]] = [[] for _ in fns]
     for rec in rows:
         for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            text, title, lang = fn(rec["raw"], rec["url"])
-            ms = 1000 * (time.perf_counter() - t0)
+            ms = float("inf")
+            for _ in range(max(1, repeats)):
+                t0 = time.perf_counter()
+                text, title, lang = fn(rec["raw"], rec["url"])
+                ms = min(ms, 1000 * (time.perf_counter() - t0))
             p, r = score_body(text, rec.get("body"))
             out[i].append(PageResult(rec["id"], rec["set"], text, title, lang, ms, p, r))
     return out
@@ -183,7 +187,7 @@ def summarise(results: list[PageResult], truth: dict[str, dict[str, Any]]) -> Sc
     )
 
 
-def evaluate(corpus: Path) -> dict[str, dict[str, Scores]]:
+def evaluate(corpus: Path, repeats: int = 1) -> dict[str, dict[str, Scores]]:
     """Run both extractors over ``corpus``: {extractor: {set or "overall": Scores}}."""
     rows = load_corpus(corpus)
     truth = {r["id"]: r for r in rows}
@@ -191,7 +195,8 @@ def evaluate(corpus: Path) -> dict[str, dict[str, Scores]]:
     if rows:
         ours(rows[0]["raw"], rows[0]["url"])
         bare(rows[0]["raw"], rows[0]["url"])
-    res_ours, res_bare, res_titles = run(rows, ours, bare, bare_with_title)
+    res_ours, res_bare = run(rows, ours, bare, repeats=repeats)
+    (res_titles,) = run(rows, bare_with_title)
     for r, t in zip(res_bare, res_titles, strict=True):
         r.title = t.title
     out: dict[str, dict[str, Scores]] = {}
@@ -232,12 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worst", type=int, default=0, help="write the N worst pages as diffs")
     ap.add_argument("--out", type=Path, default=Path("bench/worst"), help="where --worst writes")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    ap.add_argument(
+        "--repeats", type=int, default=1, help="time each page N times and keep the fastest (steadier ms)"
+    )
     args = ap.parse_args(argv)
     if not (args.corpus / "truth.jsonl").is_file():
         print(f"error: no truth.jsonl in {args.corpus}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    scores = evaluate(args.corpus)
+    scores = evaluate(args.corpus, repeats=args.repeats)
     for name, per_set in scores.items():
         print(f"== {name}")
         for s, sc in per_set.items():

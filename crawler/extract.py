@@ -484,6 +484,21 @@ _STANDFIRST_CLASS_RE = re.compile(
 _STANDFIRST_TAGS = ("p", "div", "h2", "h3", "span", "strong", "b", "em")
 
 
+def _following(el: HtmlElement, limit: int) -> Iterator[HtmlElement]:
+    """Up to ``limit`` elements after ``el`` in document order, outside it (XPath's following::*),
+    without building the whole axis."""
+    count = 0
+    node: HtmlElement | None = el
+    while node is not None and count < limit:
+        for sibling in node.itersiblings():
+            for d in sibling.iter():
+                yield d
+                count += 1
+                if count >= limit:
+                    return
+        node = node.getparent()
+
+
 def _find_standfirst(
     tree: HtmlElement, meta: _Meta, title: str | None, first_block: str | None
 ) -> str | None:
@@ -503,7 +518,7 @@ def _find_standfirst(
     ]
     first = normalise_line(first_block) if first_block else None
     seen = 0
-    for el in h1.xpath("following::*[position() <= 120]"):
+    for el in _following(h1, 120):
         tag = el.tag
         if not isinstance(tag, str):
             continue

@@ -19,9 +19,9 @@ logger = logging.getLogger(__name__)
 
 # Fewer letters than this and we do not guess.
 MIN_LETTERS = 40
-# Only this much text is looked at: langdetect's cost grows with the text, and six hundred
+# Only this much text is looked at: langdetect's cost grows with the text, and four hundred
 # characters of running text are enough to tell a language; py3langid is cheap and reads more.
-LANGDETECT_CHARS = 600
+LANGDETECT_CHARS = 400
 MAX_CHARS = 3000
 # langdetect averages this many random trials (its default is 7); on running text they agree.
 N_TRIALS = 4
