@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 
 def _mark_ranges() -> str:
@@ -110,7 +110,7 @@ def _sniff_encoding(body: bytes) -> str | None:
         from charset_normalizer import from_bytes
 
         best = from_bytes(body[:200_000]).best()
-    except Exception:  # noqa: BLE001 - a sniffer failure only means we fall back to the default
+    except (ImportError, ValueError, LookupError):  # no sniffer or no verdict: the default applies
         return None
     return best.encoding if best else None
 
@@ -629,7 +629,7 @@ def _headline_variants(meta: _Meta, title: str | None) -> list[list[str]]:
     for t in raw:
         if t:
             toks = _tokens(clean_text(unescape(t)))
-            if len(toks) >= 2 and toks not in variants:
+            if toks and toks not in variants:
                 variants.append(toks)
     return variants
 
@@ -643,7 +643,7 @@ def _is_headline(text: str, headlines: list[list[str]]) -> bool:
         if toks == h:
             return True
         # The headline preceded or followed by a few words (kicker, section, "| Site").
-        if len(toks) > len(h) and len(toks) - len(h) <= 6:
+        if len(h) >= 2 and len(toks) > len(h) and len(toks) - len(h) <= 6:
             for start in range(len(toks) - len(h) + 1):
                 if toks[start : start + len(h)] == h:
                     return True
@@ -730,22 +730,31 @@ def extract(
     *,
     content_language: str | None = None,
     options: ExtractOptions | None = None,
+    content_type: str | None = None,
 ) -> Article | None:
-    """Extract the clean article from ``html``; None when the page is not an article or is empty."""
+    """Extract the clean article from ``html``; None when the page is not an article or is empty.
+
+    ``content_language`` and ``content_type`` are the page's HTTP headers when known: the first is a
+    declared language, the second may name the charset of ``html`` bytes.
+    """
     opts = options or DEFAULT_OPTIONS
     try:
-        return _extract(html, url, content_language, opts)
+        return _extract(html, url, content_language, content_type, opts)
     except (ValueError, TypeError, etree.LxmlError, RecursionError) as exc:
         logger.warning("extraction failed for %s: %s", url, exc)
         return None
 
 
 def _extract(
-    html: str | bytes, url: str | None, content_language: str | None, opts: ExtractOptions
+    html: str | bytes,
+    url: str | None,
+    content_language: str | None,
+    content_type: str | None,
+    opts: ExtractOptions,
 ) -> Article | None:
     if not html:
         return None
-    text = decode_html(html)
+    text = decode_html(html, content_type)
     if not text.strip():
         return None
     tree = load_html(text)

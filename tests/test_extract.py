@@ -190,3 +190,27 @@ def test_options_and_articles_pickle_for_worker_pools() -> None:
     )
     assert art is not None
     assert pickle.loads(pickle.dumps(art)) == art
+
+
+def test_http_content_type_charset_decodes_bytes() -> None:
+    text = "<p>" + "Die Straßenbahn fährt über die Brücke und hält am Klinikum im Süden. " * 10 + "</p>"
+    page = (
+        '<html><head><meta property="og:type" content="article"><title>Linie 7</title></head>'
+        f"<body><article><h1>Linie 7</h1>{text}</article></body></html>"
+    ).encode("cp1252")
+    right = extract(page, content_type="text/html; charset=windows-1252")
+    wrong = extract(page, content_type="text/html; charset=iso-8859-5")
+    assert right is not None and wrong is not None
+    assert "Straßenbahn fährt über" in right.text
+    assert "Straßenbahn" not in wrong.text  # the header's charset was used, even a wrong one
+
+
+def test_one_word_title_not_repeated_in_body() -> None:
+    text = "<p>" + "Привет, это новость о ремонте моста через реку в центре города. " * 10 + "</p>"
+    page = (
+        '<html><head><meta property="og:type" content="article"><title>Мост</title></head>'
+        f"<body><article><h1>Мост</h1>{text}</article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None and art.title == "Мост"
+    assert not art.text.startswith("Мост")
