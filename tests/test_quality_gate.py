@@ -62,3 +62,11 @@ def test_time_within_ratio_of_bare_trafilatura(scores: dict, floors: dict) -> No
     ours = scores["ours"]["overall"].median_ms
     bare = scores["trafilatura"]["overall"].median_ms
     assert ours <= floors["max_time_ratio"] * bare, f"median {ours:.1f} ms vs trafilatura {bare:.1f} ms"
+
+
+def test_floors_file_is_complete(floors: dict) -> None:
+    # Runs everywhere (no corpus needed): the gate's floors are all pinned and plausible.
+    assert set(floors["body_f1"]) == {"overall", "aeb", "fundus"}
+    assert all(0.9 < v < 1 for v in floors["body_f1"].values())
+    assert 0.5 < floors["title_exact"] < 1 and 0.9 < floors["lang_accuracy"] <= 1
+    assert 1 < floors["max_time_ratio"] < 5
