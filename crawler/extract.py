@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 
 
 def _mark_ranges() -> str:
@@ -553,6 +553,47 @@ def _find_standfirst(
     return None
 
 
+# A link whose text is this long is a teaser card (headline, summary, byline wrapped in one <a>).
+_CARD_MIN_CHARS = 80
+# Extracted blocks shorter than this are never matched against cards (too common to tell).
+_CARD_BLOCK_MIN_CHARS = 30
+
+
+def _card_texts(tree: HtmlElement) -> list[str]:
+    """Normalised texts of the page's teaser cards: links that wrap a whole block of text.
+
+    trafilatura unwraps such links, so their text reaches the output as plain paragraphs; an extracted
+    block that lies entirely inside one of them is a teaser of another article.
+    """
+    cards = []
+    for a in tree.iter("a"):
+        if len(a) == 0:  # no child elements: an inline link, which trafilatura keeps as a link
+            continue
+        text = a.text_content()
+        if len(text) >= _CARD_MIN_CHARS:
+            norm = normalise_line(text)
+            if len(norm) >= _CARD_MIN_CHARS:
+                cards.append(norm)
+    return cards
+
+
+def _drop_card_teasers(blocks: list[Block], cards: list[str]) -> list[Block]:
+    """Blocks without those that are the text of a teaser card; unchanged when that would remove most
+    of the text (a page that wraps its article in a link)."""
+    if not cards or not blocks:
+        return blocks
+    kept = []
+    for b in blocks:
+        if len(b.text) >= _CARD_BLOCK_MIN_CHARS:
+            norm = normalise_line(b.text)
+            if any(norm in c for c in cards):
+                continue
+        kept.append(b)
+    if sum(len(b.text) for b in kept) < 0.5 * sum(len(b.text) for b in blocks):
+        return blocks
+    return kept
+
+
 def _link_text_share(el: HtmlElement) -> float:
     total = len(clean_text(el.text_content()))
     links = sum(len(clean_text(a.text_content())) for a in el.iter("a"))
@@ -792,6 +833,7 @@ def _extract(
             for b in raw_blocks
             if b.text.strip() not in kept_texts and is_site_line(b.text, opts.site_boilerplate)
         ]
+    blocks = _drop_card_teasers(blocks, _card_texts(tree))
     if meta.ld_body:
         blocks = _agree_with_article_body(blocks, clean_text(unescape(meta.ld_body)))
     site_name = clean_text(unescape(meta.site_name or meta.ld_publisher or "")) or None

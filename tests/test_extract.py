@@ -214,3 +214,23 @@ def test_one_word_title_not_repeated_in_body() -> None:
     art = extract(page)
     assert art is not None and art.title == "Мост"
     assert not art.text.startswith("Мост")
+
+
+def test_teaser_cards_wrapped_in_links_are_dropped() -> None:
+    paras = "".join(
+        f"<p>Paragraph {i} says the ferry service across the bay resumes after the storm repairs.</p>"
+        for i in range(8)
+    )
+    card = (
+        '<li><a href="/other-{n}"><div><h3>Other story {n}</h3><p>KICKER: A teaser of another story that '
+        "the page links to, long enough to read like a paragraph of an article on its own {n}</p></div></a></li>"
+    )
+    page = (
+        '<html lang="en"><head><meta property="og:type" content="article"><title>Ferry back</title></head>'
+        f"<body><article><h1>Ferry back</h1>{paras}<ul>{card.format(n=1)}{card.format(n=2)}</ul>"
+        "</article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None
+    assert "Paragraph 7 says the ferry" in art.text
+    assert "A teaser of another story" not in art.text
