@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 
 
 def _mark_ranges() -> str:
@@ -786,6 +786,41 @@ def extract(
         return None
 
 
+def _trafilatura(tree: HtmlElement, url: str | None, opts: ExtractOptions, fast: bool) -> Any:
+    """trafilatura's document (body tree and text) for ``tree``, or None."""
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,
+        include_comments=False,
+        include_links=True,
+        include_tables=opts.include_tables,
+        include_formatting=False,
+        include_images=False,
+        fast=fast,
+    )
+    if doc is None or isinstance(doc, dict):  # a dict only with as_dict=True, which we never ask for
+        return None
+    return doc
+
+
+# Paragraphs of the page outside navigation, header, footer and asides.
+_CONTENT_P = etree.XPath("//p[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::header)]")
+# A fast extraction holding less than this share of the page's paragraph text looks truncated.
+TRUNCATED_SHARE = 0.5
+
+
+def _looks_truncated(tree: HtmlElement, text: str) -> bool:
+    """Whether an extraction of ``text`` left out much of the running text of the page, or is
+    mostly short lines (a menu rather than an article)."""
+    lines = text.splitlines()
+    prose = sum(len(line) for line in lines if len(line) >= 80)
+    if prose < 0.5 * len(text):
+        return True
+    para_chars = sum(len(" ".join(p.text_content().split())) for p in _CONTENT_P(tree))
+    return len(text) < TRUNCATED_SHARE * para_chars
+
+
 def _extract(
     html: str | bytes,
     url: str | None,
@@ -802,29 +837,26 @@ def _extract(
     if tree is None:
         return None
     meta = _read_meta(tree)
-    doc = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=False,
-        include_comments=False,
-        include_links=True,
-        include_tables=opts.include_tables,
-        include_formatting=False,
-        include_images=False,
-    )
-    if doc is None or isinstance(doc, dict):  # a dict only with as_dict=True, which we never ask for
-        return None
-
-    raw_blocks = _blocks(doc.body)
+    # trafilatura's fast mode first; its full mode (which compares with readability and jusText) only
+    # where the fast output looks truncated or leaves nothing after cleaning.
+    for fast in (True, False):
+        doc = _trafilatura(tree, url, opts, fast)
+        if fast and (doc is None or _looks_truncated(tree, doc.text or "")):
+            continue
+        if doc is None:
+            return None
+        raw_blocks = _blocks(doc.body)
+        blocks = clean_blocks(
+            raw_blocks,
+            extra_lines=opts.extra_boilerplate_lines,
+            extra_prefixes=opts.extra_boilerplate_prefixes,
+            site_lines=opts.site_boilerplate,
+            link_ratio=opts.link_ratio,
+        )
+        if not fast or sum(len(b.text) for b in blocks) >= opts.min_body_chars:
+            break
     link_blocks = sum(1 for b in raw_blocks if b.link_ratio >= 0.5)
     listing = link_blocks >= 5 and link_blocks >= 0.4 * len(raw_blocks)
-    blocks = clean_blocks(
-        raw_blocks,
-        extra_lines=opts.extra_boilerplate_lines,
-        extra_prefixes=opts.extra_boilerplate_prefixes,
-        site_lines=opts.site_boilerplate,
-        link_ratio=opts.link_ratio,
-    )
     removed_site_lines: list[str] = []
     if opts.site_boilerplate:
         kept_texts = {b.text for b in blocks}

@@ -234,3 +234,19 @@ def test_teaser_cards_wrapped_in_links_are_dropped() -> None:
     assert art is not None
     assert "Paragraph 7 says the ferry" in art.text
     assert "A teaser of another story" not in art.text
+
+
+def test_truncated_or_menu_like_fast_output_is_detected() -> None:
+    from trafilatura.utils import load_html
+
+    from crawler.extract import _looks_truncated
+
+    sentence = "The harbour board voted on Monday to rebuild the old pier before the summer season. "
+    tree = load_html(
+        f"<html><body><nav><p>{'Home News Sport ' * 40}</p></nav><p>{sentence * 6}</p>"
+        f"<p>{sentence * 6}</p></body></html>"
+    )
+    full = "\n".join([sentence * 6, sentence * 6])
+    assert not _looks_truncated(tree, full)
+    assert _looks_truncated(tree, sentence * 3)  # a third of the page's running text
+    assert _looks_truncated(tree, "Home\nNews\nSport\nWeather\n" * 30)  # a menu
