@@ -20,6 +20,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session
 
+from archive.boilerplate import learned_lines, record_lines
 from archive.db import ArchiveError, make_engine, make_sessionmaker
 from archive.export import json_record_from_article
 from archive.store import (
@@ -35,7 +36,7 @@ from archive.store import (
     store_article,
     utcnow,
 )
-from crawler.extract import EXTRACTOR_VERSION, word_count
+from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, lines_for_learning, word_count
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout
 from crawler.urls import domain_of
@@ -87,6 +88,7 @@ class ExtractPipeline:
         self.queue_size = settings.getint("CRAWLER_EXTRACT_QUEUE", 0) or 2 * self.workers
         self.pool: ExtractionPool | None = None
         self._slots = asyncio.Semaphore(self.queue_size)
+        self.site_lines = SiteLinesCache.from_settings(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
@@ -108,7 +110,14 @@ class ExtractPipeline:
         if self.pool is None:
             raise RuntimeError("ExtractPipeline used before open_spider")
         async with self._slots:
-            future = self.pool.submit(item.html, item.final_url, content_language=item.content_language)
+            options = self.site_lines.options_for(domain_of(item.final_url))
+            future = self.pool.submit(
+                item.html,
+                item.final_url,
+                content_language=item.content_language,
+                content_type=item.content_type,
+                options=options,
+            )
             try:
                 article = await asyncio.wrap_future(future)
             except TaskTimeout as exc:
@@ -127,6 +136,46 @@ class ExtractPipeline:
         return FetchFailed(
             url=page.url, reason=reason, http_status=page.status, detail=detail[-2000:], failed_at=utcnow()
         )
+
+
+class SiteLinesCache:
+    """Per-site boilerplate lines learned in the archive, for the extractor's options.
+
+    Read once per site and again every ``refresh`` pages of it, so that what a crawl learns
+    is used while it goes on, at the cost of one small query per site now and then.
+    """
+
+    def __init__(self, url: str | None, refresh: int = 50) -> None:
+        self.Session = make_sessionmaker(make_engine(url)) if url else None
+        self.refresh = refresh
+        self._cache: dict[str, tuple[int, ExtractOptions | None]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SiteLinesCache:
+        url = settings.get("ARCHIVE_URL") if settings.getbool("CRAWLER_LEARN_BOILERPLATE", True) else None
+        try:
+            return cls(url or None)
+        except ArchiveError:  # StorePipeline reports an unusable archive
+            return cls(None)
+
+    def options_for(self, domain: str) -> ExtractOptions | None:
+        if self.Session is None:
+            return None
+        seen, options = self._cache.get(domain, (0, None))
+        if seen % self.refresh == 0:
+            with self.Session() as session:
+                lines = learned_lines(session, domain)
+            options = ExtractOptions(site_boilerplate=lines) if lines else None
+        self._cache[domain] = (seen + 1, options)
+        return options
+
+
+def _store(session: Session, record: dict[str, Any], lines: list[str] | None) -> str:
+    """Store one article; a new one also counts its lines for the site's boilerplate learning."""
+    outcome = store_article(session, record)
+    if outcome == NEW and lines is not None:
+        record_lines(session, record["domain"], lines)
+    return outcome
 
 
 def article_record(page: RawPage, article: Article, *, keep_html: bool = True) -> dict[str, Any]:
@@ -176,6 +225,7 @@ class StorePipeline:
         self.Session = make_sessionmaker(self.engine)
         self.run_id: int | None = None
         self.keep_html = crawler.settings.getbool("ARCHIVE_KEEP_HTML", True)
+        self.learn_lines = crawler.settings.getbool("CRAWLER_LEARN_BOILERPLATE", True)
         # Writes are batched: one transaction per ARCHIVE_BATCH_SIZE records or ARCHIVE_BATCH_SECONDS,
         # run by one writer thread so the reactor never waits for the database.
         self.batch_size = max(1, crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100))
@@ -236,7 +286,8 @@ class StorePipeline:
             # (zlib lets go of the GIL): a few milliseconds per page the reactor does not spend.
             loop = asyncio.get_running_loop()
             record["html_z"] = await loop.run_in_executor(None, compress_html, item.page.html)
-        outcome = await self._write(lambda session: store_article(session, record))
+        lines = lines_for_learning(item.article) if self.learn_lines else None
+        outcome = await self._write(lambda session: _store(session, record, lines))
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:
             await self._write(

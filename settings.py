@@ -78,3 +78,7 @@ ARCHIVE_BATCH_SECONDS = 0.2
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# Learn each site's boilerplate lines (lines repeated across its pages) in the archive and
+# remove them from later pages of the site (see `crawler boilerplate SITE`).
+CRAWLER_LEARN_BOILERPLATE = True

@@ -246,3 +246,38 @@ def test_errors_are_one_line(tmp_path, args, message):
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_site_boilerplate_is_learned_across_crawls(tmp_path):
+    """A line repeated on every page of a site is learned during one crawl and removed from the
+    pages' text when they are crawled again."""
+    from crawler.siteserver import serve_directory
+
+    promo = "Our reporters cover the valley every single day and night for you."
+    root = tmp_path / "site"
+    (root / "news").mkdir(parents=True)
+    topics = ["bridge", "school", "market", "river", "library", "stadium"]
+    links = "".join(f'<li><a href="/news/{t}.html">{t}</a></li>' for t in topics)
+    (root / "index.html").write_text(f"<html><body><h1>Valley news</h1><ul>{links}</ul></body></html>")
+    for i, topic in enumerate(topics):
+        paras = "".join(
+            f"<p>The {topic} project in the valley reached stage {n} this week, officials said, after "
+            f"months of planning meetings with residents number {i * 10 + n} and local businesses.</p>"
+            for n in range(4)
+        )
+        (root / "news" / f"{topic}.html").write_text(
+            f"<html lang='en'><head><title>The {topic} story</title></head><body><article>"
+            f"<h1>The {topic} story grows</h1>{paras}<p>{promo}</p></article></body></html>",
+            encoding="utf-8",
+        )
+    db = tmp_path / "learn.db"
+    with serve_directory(root) as server:
+        args = ("crawl", server.url + "/", "--db", f"sqlite:///{db}", *FAST, "-s", "CRAWLER_INCREMENTAL=0")
+        assert run_cli(*args).returncode == 0
+        first = [body for (body,) in _rows(db, "SELECT body FROM articles")]
+        assert len(first) == len(topics) and all(promo in body for body in first)
+        assert run_cli(*args).returncode == 0
+    second = [body for (body,) in _rows(db, "SELECT body FROM articles")]
+    assert len(second) == len(topics) and not any(promo in body for body in second)
+    shown = run_cli("boilerplate", "127.0.0.1", "--db", f"sqlite:///{db}")
+    assert shown.returncode == 0 and promo.lower().rstrip(".") in shown.stdout  # lines are normalised
