@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import click
 from sqlalchemy import select
 
+from archive.boilerplate import learned_lines
 from archive.db import make_sessionmaker
 from archive.models import Article, ArticlePage
 from archive.store import content_hash, decompress_html, update_extraction
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
+from crawler.urls import domain_of
 
 if TYPE_CHECKING:
     from crawler.items import Article as Extracted
@@ -66,13 +68,19 @@ def _parse_since(value: str | None) -> datetime | None:
 @db_option
 def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool, db_url: str) -> None:
     """Re-extract stored pages without fetching; update the rows whose output changed."""
-    from crawler.extract import EXTRACTOR_VERSION, extract, word_count  # trafilatura: slow to import
+    from crawler.extract import (  # trafilatura: slow to import
+        EXTRACTOR_VERSION,
+        ExtractOptions,
+        extract,
+        word_count,
+    )
 
     since_at = _parse_since(since)
     engine = open_archive(db_url, must_exist=True)
     Session = make_sessionmaker(engine)
     seen = changed = unchanged = failed = 0
     last_id = 0
+    site_options: dict[str, ExtractOptions] = {}
     try:
         while True:
             with Session() as session:
@@ -93,8 +101,15 @@ def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool
                 for page in pages:
                     last_id = page.article_id
                     seen += 1
+                    domain = domain_of(page.final_url)
+                    if domain not in site_options:  # what the site's crawls have learned so far
+                        site_options[domain] = ExtractOptions(site_boilerplate=learned_lines(session, domain))
                     article = extract(
-                        decompress_html(page.html_z), page.final_url, content_language=page.content_language
+                        decompress_html(page.html_z),
+                        page.final_url,
+                        content_language=page.content_language,
+                        content_type=page.content_type,
+                        options=site_options[domain],
                     )
                     if article is None or word_count(article.text) < min_words:
                         failed += 1
