@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 
 
 def _mark_ranges() -> str:
@@ -556,7 +556,7 @@ def _find_standfirst(
 # A link whose text is this long is a teaser card (headline, summary, byline wrapped in one <a>).
 _CARD_MIN_CHARS = 80
 # Extracted blocks shorter than this are never matched against cards (too common to tell).
-_CARD_BLOCK_MIN_CHARS = 30
+_CARD_BLOCK_MIN_CHARS = 15
 
 
 def _card_texts(tree: HtmlElement) -> list[str]:
@@ -574,7 +574,52 @@ def _card_texts(tree: HtmlElement) -> list[str]:
             norm = normalise_line(text)
             if len(norm) >= _CARD_MIN_CHARS:
                 cards.append(norm)
-    return cards
+    return cards + _teaser_list_texts(tree)
+
+
+_HEADLINE_LINK = etree.XPath("//a[string-length(normalize-space(.)) >= 20]")
+# A teaser: a headline link plus a short summary, at most this long.
+_TEASER_MAX_CHARS = 600
+
+
+def _stands_alone(a: HtmlElement) -> bool:
+    """Whether link ``a`` is a block of its own (a headline), not words running on into a sentence:
+    no text follows it, or the element that holds only it, before the next element."""
+    node: HtmlElement | None = a
+    text = a.text_content()
+    while node is not None:
+        if (node.tail or "").strip():
+            return False
+        parent = node.getparent()
+        if parent is None or parent.text_content().strip() != text.strip():
+            return True
+        node = parent
+    return True
+
+
+def _teaser_list_texts(tree: HtmlElement) -> list[str]:
+    """Normalised texts of teaser lists: three or more sibling elements that each hold one headline
+    link, opening the element's text, followed by a short summary ("Related stories" boxes)."""
+    anchors = _HEADLINE_LINK(tree)
+    if len(anchors) < 3:
+        return []
+    counts: dict[HtmlElement, int] = {}
+    for a in anchors:
+        for anc in a.iterancestors():
+            counts[anc] = counts.get(anc, 0) + 1
+    by_parent: dict[HtmlElement, list[str]] = {}
+    for a in anchors:
+        card = a
+        parent = a.getparent()
+        while parent is not None and counts.get(parent, 0) == 1:
+            card, parent = parent, parent.getparent()
+        if card is a or parent is None or not _stands_alone(a):
+            continue
+        link = normalise_line(a.text_content())
+        text = normalise_line(card.text_content())
+        if len(text) <= _TEASER_MAX_CHARS and text.startswith(link) and len(text) >= len(link) + 20:
+            by_parent.setdefault(parent, []).append(text)
+    return [t for texts in by_parent.values() if len(texts) >= 2 for t in texts]
 
 
 def _drop_card_teasers(blocks: list[Block], cards: list[str]) -> list[Block]:
@@ -582,11 +627,14 @@ def _drop_card_teasers(blocks: list[Block], cards: list[str]) -> list[Block]:
     of the text (a page that wraps its article in a link)."""
     if not cards or not blocks:
         return blocks
+    # Compared without spaces: text_content() runs block elements together ("Headline" + "Summary"
+    # gives "HeadlineSummary") where trafilatura puts a space or a line break.
+    squeezed = [c.replace(" ", "") for c in cards]
     kept = []
     for b in blocks:
         if len(b.text) >= _CARD_BLOCK_MIN_CHARS:
-            norm = normalise_line(b.text)
-            if any(norm in c for c in cards):
+            norm = normalise_line(b.text).replace(" ", "")
+            if any(norm in c for c in squeezed):
                 continue
         kept.append(b)
     if sum(len(b.text) for b in kept) < 0.5 * sum(len(b.text) for b in blocks):

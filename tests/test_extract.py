@@ -250,3 +250,29 @@ def test_truncated_or_menu_like_fast_output_is_detected() -> None:
     assert not _looks_truncated(tree, full)
     assert _looks_truncated(tree, sentence * 3)  # a third of the page's running text
     assert _looks_truncated(tree, "Home\nNews\nSport\nWeather\n" * 30)  # a menu
+
+
+def test_teaser_lists_go_but_lists_of_linked_items_in_the_article_stay() -> None:
+    paras = "".join(
+        f"<p>Paragraph {i} says the city library reopens its reading rooms after two years of works.</p>"
+        for i in range(8)
+    )
+    teasers = "".join(
+        f'<li><h3><a href="/news/{n}">Headline of another story {n}</a></h3>'
+        f"<h4>Its one-line summary number {n} under the link</h4></li>"
+        for n in range(3)
+    )
+    recipes = "".join(
+        f'<li><a href="/recipe/{n}">Slow cooker bean chili {n}</a>, one cup of rice and a green salad</li>'
+        for n in range(3)
+    )
+    page = (
+        '<html lang="en"><head><meta property="og:type" content="article"><title>Library</title></head>'
+        f"<body><article><h1>Library reopens</h1>{paras}<ul>{recipes}</ul>"
+        f"<div><ul>{teasers}</ul></div></article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None
+    assert "Paragraph 7 says the city library" in art.text
+    assert "one cup of rice and a green salad" in art.text
+    assert "Headline of another story" not in art.text and "one-line summary" not in art.text
