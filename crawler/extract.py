@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "7"
+EXTRACTOR_VERSION = "8"
 
 
 def _mark_ranges() -> str:
@@ -798,6 +798,46 @@ def _drop_headlines(blocks: list[Block], headlines: list[list[str]]) -> list[Blo
     return [b for i, b in enumerate(blocks) if i not in drop]
 
 
+_NAME_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b)\s*")
+_NAME_WORD_RE = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*\.?$")
+# An author note runs to at most this many blocks of at most this many words each.
+AUTHOR_NOTE_MAX_BLOCKS = 3
+AUTHOR_NOTE_MAX_WORDS = 80
+
+
+def _personal_names(author: str) -> list[list[str]]:
+    """The author field's personal names as word lists ("Jane Doe, John Roe" -> [[Jane, Doe], ...]);
+    organisations (one word, all capitals) are left out."""
+    names = []
+    for part in _NAME_SPLIT_RE.split(author):
+        words = part.split()
+        if not 2 <= len(words) <= 4 or not all(_NAME_WORD_RE.match(w) for w in words):
+            continue
+        caps = [w for w in words if w[:1].isupper()]
+        if len(caps) >= 2 and not any(w.isupper() and len(w) > 2 for w in caps):
+            names.append(words)
+    return names
+
+
+def _drop_author_notes(blocks: list[Block], author: str) -> list[Block]:
+    """Blocks without the author note at the end: a short final run of blocks that name the article's
+    author (a bio, "Email Jane Doe at ...", a credit line of names), at least one with the full name."""
+    names = _personal_names(author)
+    if not names or len(blocks) < 2:
+        return blocks
+    full = [re.compile(r"\b" + r"\s+".join(map(re.escape, n)) + r"\b") for n in names]
+    parts = [re.compile(r"\b" + re.escape(w) + r"\b") for n in names for w in (n[0], n[-1]) if len(w) >= 3]
+    start = len(blocks)
+    has_full = False
+    for i in range(len(blocks) - 1, max(-1, len(blocks) - 1 - AUTHOR_NOTE_MAX_BLOCKS), -1):
+        text = blocks[i].text
+        if word_count(text) > AUTHOR_NOTE_MAX_WORDS or not any(p.search(text) for p in parts):
+            break
+        has_full = has_full or any(f.search(text) for f in full)
+        start = i
+    return blocks[:start] if has_full and start > 0 else blocks
+
+
 def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
     for cand in (meta.html_lang, meta.ld_lang, meta.og_locale, content_language):
         code = normalise_lang(cand.split(",")[0] if cand else None)
@@ -923,6 +963,9 @@ def _extract(
     # The body never repeats the title, in any of the page's wordings of it (og, JSON-LD, <h1>...).
     headlines = _headline_variants(meta, title)
     blocks = _drop_headlines(blocks, headlines)
+    author = clean_text(unescape(meta.ld_author or meta.meta_author or "")) or None
+    if author:
+        blocks = _drop_author_notes(blocks, author)
 
     lede: str | None = None
     standfirst = _find_standfirst(tree, meta, title, blocks[0].text if blocks else None)
@@ -962,7 +1005,7 @@ def _extract(
         title=title,
         lede=lede,
         body=body,
-        author=clean_text(unescape(meta.ld_author or meta.meta_author or "")) or None,
+        author=author,
         published=published,
         site_name=site_name,
         canonical_url=meta.canonical or url,

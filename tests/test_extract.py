@@ -276,3 +276,22 @@ def test_teaser_lists_go_but_lists_of_linked_items_in_the_article_stay() -> None
     assert "Paragraph 7 says the city library" in art.text
     assert "one cup of rice and a green salad" in art.text
     assert "Headline of another story" not in art.text and "one-line summary" not in art.text
+
+
+def test_author_note_at_the_end_is_dropped_but_mentions_earlier_stay() -> None:
+    paras = "".join(
+        f"<p>Paragraph {i} reports that the tram depot expansion was approved by the council.</p>"
+        for i in range(8)
+    )
+    page = (
+        '<html lang="en"><head><meta property="og:type" content="article"><title>Depot</title>'
+        '<meta name="author" content="Maria Okafor"></head><body><article><h1>Depot approved</h1>'
+        "<p>Maria Okafor asked the council on Monday what the depot would cost the city.</p>"
+        f"{paras}<p>Maria Okafor covers transport and city planning. Email her at the newsroom.</p>"
+        "</article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None and art.author == "Maria Okafor"
+    assert "covers transport and city planning" not in art.text
+    assert "Maria Okafor asked the council" in art.text
+    assert "Paragraph 7 reports" in art.text
