@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "8"
+EXTRACTOR_VERSION = "9"
 
 
 def _mark_ranges() -> str:
@@ -508,8 +508,8 @@ def _find_standfirst(
     if not h1s:
         return None
     h1 = h1s[0]
-    if title:
-        nt = normalise_line(title)
+    nt = normalise_line(title) if title else ""
+    if nt:
         h1 = next((h for h in h1s if normalise_line(h.text_content()) == nt), h1)
     descs = [
         normalise_line(clean_text(unescape(d)))
@@ -533,6 +533,8 @@ def _find_standfirst(
             continue
         seen += 1
         norm = normalise_line(text)
+        if nt and norm in nt:
+            continue  # a part of the headline (its second line), not a standfirst
         if first and (first.startswith(norm) or norm.startswith(first)) and not any(d == norm for d in descs):
             return None  # reached the body (or its container) without meeting a standfirst
         if len(text) > 700 or el.find(".//p") is not None and tag != "p":

@@ -295,3 +295,20 @@ def test_author_note_at_the_end_is_dropped_but_mentions_earlier_stay() -> None:
     assert "covers transport and city planning" not in art.text
     assert "Maria Okafor asked the council" in art.text
     assert "Paragraph 7 reports" in art.text
+
+
+def test_second_line_of_the_headline_is_not_taken_for_the_standfirst() -> None:
+    paras = "".join(
+        f"<p>Paragraph {i} explains when the cold spell arrives and what gardeners should do about it.</p>"
+        for i in range(8)
+    )
+    page = (
+        '<html lang="de"><head><meta property="og:type" content="article">'
+        "<title>Eisheilige: Wann sie kommen und wie das Wetter wird</title></head><body><h1>Eisheilige: Wann sie kommen und wie das Wetter wird</h1>"
+        '<article><h2><span class="catch-title">Eisheilige</span> '
+        '<span class="sub-title">Wann sie kommen und wie das Wetter wird</span></h2>'
+        f"{paras}</article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None and art.title == "Eisheilige: Wann sie kommen und wie das Wetter wird"
+    assert art.lede and art.lede.startswith("Paragraph 0 explains")
