@@ -307,7 +307,8 @@ class MemorySampler(threading.Thread):
 @dataclass
 class CrawlFigures:
     pages: int
-    archived: int
+    archived: int  # article pages (under /news/) archived
+    other_rows: int  # other pages archived (section pages extraction took for articles)
     wall: float
     run_span: float
     requests: int
@@ -364,7 +365,10 @@ def run_crawl(templates: list[Template], pages: int, workdir: Path, extra: list[
 
     con = sqlite3.connect(db)
     try:
-        archived = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        archived = con.execute(
+            "SELECT count(*) FROM articles WHERE url LIKE ?", (f"{site.url}/news/%",)
+        ).fetchone()[0]
+        other_rows = con.execute("SELECT count(*) FROM articles").fetchone()[0] - archived
         start, end, skipped, failures = con.execute(
             "SELECT started_at, finished_at, skipped, failures FROM crawl_runs ORDER BY id DESC LIMIT 1"
         ).fetchone()
@@ -374,6 +378,7 @@ def run_crawl(templates: list[Template], pages: int, workdir: Path, extra: list[
     return CrawlFigures(
         pages=pages,
         archived=archived,
+        other_rows=other_rows,
         wall=wall,
         run_span=span,
         requests=site.requests,
@@ -510,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
                 figures = run_crawl(templates, pages, workdir, extra)
                 crawls.append(figures)
                 print(
-                    f"--pages {pages}: archived {figures.archived} in {figures.wall:.1f} s"
+                    f"--pages {pages}: archived {figures.archived} articles (+{figures.other_rows} other pages)"
+                    f" in {figures.wall:.1f} s"
                     f" (run {figures.run_span:.1f} s, {figures.requests} requests):"
                     f" {figures.rate:.1f} articles/s end to end;"
                     f" one process: trafilatura.extract {rates['trafilatura']:.1f}/s,"

@@ -186,7 +186,7 @@ class ExtractionPool:
         return future
 
     def worker_pids(self) -> list[int]:
-        """Process ids of the workers alive now (started lazily: empty before the first task)."""
+        """Process ids of the workers alive now (a slot whose worker is being replaced has none)."""
         with self._lock:
             return [w.pid for w in self._workers if w is not None and w.pid is not None]
 
