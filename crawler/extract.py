@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "9"
+EXTRACTOR_VERSION = "10"
 
 
 def _mark_ranges() -> str:
@@ -840,6 +840,35 @@ def _drop_author_notes(blocks: list[Block], author: str) -> list[Block]:
     return blocks[:start] if has_full and start > 0 else blocks
 
 
+_COMPANY_VERB_RE = r"(?:is (?:a|an|the|one of)|is headquartered|is based|was founded|was established|, founded in|, a leading)"
+
+
+def _drop_company_notes(blocks: list[Block], site_names: list[str], host: str | None) -> list[Block]:
+    """Blocks without the "about the company" note that ends press releases: a short final run of
+    blocks that open with the site's name, the first saying what the company is ("Acme is a ...")."""
+    names = {normalise_line(n) for n in site_names if n}
+    if host:
+        label = host.removeprefix("www.").split(".")[0]
+        if len(label) >= 3:
+            names.add(label)
+    names = {n for n in names if n}
+    if not names or len(blocks) < 3:
+        return blocks
+    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    opens = re.compile(rf"^(?:about )?(?:{alt})\b", re.IGNORECASE)
+    intro = re.compile(rf"^(?:{alt})\b.{{0,40}}?\s*{_COMPANY_VERB_RE}\b", re.IGNORECASE)
+    start = len(blocks)
+    for i in range(len(blocks) - 1, max(-1, len(blocks) - 1 - AUTHOR_NOTE_MAX_BLOCKS), -1):
+        text = blocks[i].text
+        if word_count(text) > 2 * AUTHOR_NOTE_MAX_WORDS or not opens.match(text):
+            break
+        start = i
+    for i in range(start, len(blocks)):
+        if intro.match(blocks[i].text):
+            return blocks[:start] if start > 0 else blocks
+    return blocks
+
+
 def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
     for cand in (meta.html_lang, meta.ld_lang, meta.og_locale, content_language):
         code = normalise_lang(cand.split(",")[0] if cand else None)
@@ -968,6 +997,7 @@ def _extract(
     author = clean_text(unescape(meta.ld_author or meta.meta_author or "")) or None
     if author:
         blocks = _drop_author_notes(blocks, author)
+    blocks = _drop_company_notes(blocks, [s for s in (site_name, meta.site_name) if s], _host(url))
 
     lede: str | None = None
     standfirst = _find_standfirst(tree, meta, title, blocks[0].text if blocks else None)

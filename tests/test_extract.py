@@ -312,3 +312,24 @@ def test_second_line_of_the_headline_is_not_taken_for_the_standfirst() -> None:
     art = extract(page)
     assert art is not None and art.title == "Eisheilige: Wann sie kommen und wie das Wetter wird"
     assert art.lede and art.lede.startswith("Paragraph 0 explains")
+
+
+def test_about_the_company_note_ending_a_press_release_is_dropped() -> None:
+    paras = "".join(
+        f"<p>Paragraph {i}: the new pager system lets nurses answer alarms faster on the ward.</p>"
+        for i in range(8)
+    )
+    page = (
+        '<html lang="en"><head><meta property="og:type" content="article"><title>Pagers</title></head>'
+        f"<body><article><h1>New pager system</h1><p>Quillon staff helped test it.</p>{paras}"
+        "<p>Quillon is a global provider of clinical workflow software for hospitals.</p>"
+        "<p>Quillon is headquartered in Basel and employs 900 people.</p></article></body></html>"
+    )
+    art = extract(page, "https://www.quillon.example/news/pagers")
+    assert art is not None
+    assert "global provider of clinical workflow" not in art.text
+    assert "headquartered in Basel" not in art.text
+    assert "Paragraph 7: the new pager" in art.text
+    # Without the site's name in the URL nothing marks the note as the company's own.
+    other = extract(page, "https://news.example/pagers")
+    assert other is not None and "headquartered in Basel" in other.text
