@@ -111,6 +111,11 @@ CALL_PREFIXES: tuple[str, ...] = _split(
     "हमें फॉलो करें|हमें फेसबुक|подписывайтесь|подпишитесь|تابعونا|ikuti kami",
 )
 CALL_MAX_WORDS = 12
+# "Follow The Courier on Google News and ...": a call to follow a named account on a platform.
+_FOLLOW_RE = re.compile(
+    r"^(?:follow|folgen sie|suivez|siga|segui)\s+(?:[\w'’&.-]+\s+){1,4}(?:on|auf|sur|en|no|su)\s+"
+    r"(?:google news|twitter|x|facebook|instagram|linkedin|whatsapp|telegram|youtube|tiktok|threads|bluesky)\b"
+)
 # Donation appeals, embed-consent boxes, browser notices: boilerplate up to NOTICE_MAX_WORDS words.
 NOTICE_PREFIXES: tuple[str, ...] = _split(
     "hat ihnen dieser artikel gefallen|support our journalism|support independent journalism|"
@@ -235,6 +240,8 @@ def _is_boilerplate_norm(norm: str, extra_lines: frozenset[str], extra_prefixes:
         return True
     if norm.startswith(_CALLS) and _words(norm) <= CALL_MAX_WORDS:
         return True
+    if _FOLLOW_RE.match(norm) and _words(norm) <= 2 * CALL_MAX_WORDS:
+        return True
     if norm.startswith(_NOTICES) and _words(norm) <= NOTICE_MAX_WORDS:
         return True
     return _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
@@ -305,7 +312,8 @@ _COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|copyright\b)", re.IGNORECASE)
 _PROMO_RE = re.compile(
     r"newsletter|sign(?:ing)? ?up\b|subscri(?:be|ption|ber)|your inbox|privacy policy|terms (?:and|&) conditions|"
     r"terms of (?:use|service)|log ?in\b|logout|create an account|free trial|already a member|commenting|"
-    r"abonn|anmelden|datenschutz|registrier|kostenlos testen|inscri|suscr|iscriviti|assine|подпис|рассылк",
+    r"abonn|anmelden|datenschutz|registrier|kostenlos testen|inscri|suscr|iscriviti|assine|подпис|рассылк|"
+    r"有料会員|会員限定|有料記事|会員登録|ログイン|付费|订阅|구독",
     re.IGNORECASE,
 )
 PROMO_MAX_WORDS = 20

@@ -22,6 +22,7 @@ def _texts(blocks: list[Block]) -> list[str]:
         "Also read: Council approves the park",
         "READ MORE | Storm warning for the coast",
         "Follow us on Twitter",
+        "Follow The Harbour Courier on Google News and add us as a preferred source in your feeds.",
         "Lesen Sie auch: Neue Straßenbahnlinie",
         "Lire aussi - La fermeture de l'usine",
         "Читайте также: Ремонт моста",
@@ -44,6 +45,7 @@ def test_boilerplate_lines_and_prefixes(line: str) -> None:
         "He said the video was shared on social media thousands of times.",
         "कांग्रेस को तय करना होगा अपना रोल",
         "Follow-up checks are planned for next year.",
+        "Follow the money on the ledger and you will find the councillor behind the deal.",
     ],
 )
 def test_article_sentences_with_the_same_words_stay(line: str) -> None:
@@ -153,6 +155,15 @@ def test_signup_widget_goes_but_a_lone_mention_stays() -> None:
     lone = Block("Readers can subscribe to the council's alerts by text message.")
     kept = clean_blocks([story[0], lone, story[1], *widget, story[2]])
     assert _texts(kept) == [story[0].text, lone.text, story[1].text, story[2].text]
+
+
+def test_japanese_paywall_widget_goes() -> None:
+    story = [Block(f"気象庁は{i}日、震度5弱の地震があったと発表した。津波注意報も出した。") for i in range(3)]
+    widget = [
+        Block("有料会員になると会員限定の有料記事もお読みいただけます。"),
+        Block("【キャンペーン】有料記事読み放題！今なら2カ月間月額100円！詳しくはこちら"),
+    ]
+    assert _texts(clean_blocks([*story, *widget])) == [b.text for b in story]
 
 
 def test_late_end_marker_ends_the_article_but_an_early_one_does_not() -> None:
