@@ -118,13 +118,14 @@ _FOLLOW_RE = re.compile(
 )
 # Donation appeals, embed-consent boxes, browser notices: boilerplate up to NOTICE_MAX_WORDS words.
 NOTICE_PREFIXES: tuple[str, ...] = _split(
-    "hat ihnen dieser artikel gefallen|support our journalism|support independent journalism|"
+    "hat ihnen dieser artikel gefallen|wie hat ihnen dieser artikel gefallen|how did you like this article|"
+    "was this article helpful|did you find this article|support our journalism|support independent journalism|"
     "unabhängiger journalismus braucht|empfohlener redaktioneller inhalt|"
     "an dieser stelle finden sie einen|ich bin damit einverstanden, dass mir|"
     "thank you for visiting|you are using a browser|enable javascript|"
     "to continue reading|continue reading with",
 )
-NOTICE_MAX_WORDS = 40
+NOTICE_MAX_WORDS = 60
 
 # Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
 BOILERPLATE_PREFIXES: tuple[str, ...] = _split(
@@ -327,6 +328,11 @@ def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
         i for i, b in enumerate(blocks) if _words(b.text) <= PROMO_MAX_WORDS and _PROMO_RE.search(b.text)
     ]
     drop: set[int] = set()
+    for i in promo:
+        # One short line carrying two different promo words is a widget by itself
+        # ("Log in or create an account to continue").
+        if len({m.group(0).casefold() for m in _PROMO_RE.finditer(blocks[i].text)}) >= 2:
+            drop.add(i)
     for a, b in itertools.pairwise(promo):
         between = range(a + 1, b)
         if b - a <= PROMO_WINDOW and all(_words(blocks[i].text) <= 12 for i in between):

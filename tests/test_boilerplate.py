@@ -31,6 +31,7 @@ def _texts(blocks: list[Block]) -> list[str]:
         "  Share  this\u00ad article  ",
         "Ich bin damit einverstanden, dass mir externe Inhalte angezeigt werden. Damit können Daten übermittelt werden.",
         "Thank you for visiting example.com. You are using a browser version with limited support for CSS.",
+        "Wie hat Ihnen dieser Artikel gefallen?",
     ],
 )
 def test_boilerplate_lines_and_prefixes(line: str) -> None:
@@ -154,6 +155,16 @@ def test_signup_widget_goes_but_a_lone_mention_stays() -> None:
     ]
     lone = Block("Readers can subscribe to the council's alerts by text message.")
     kept = clean_blocks([story[0], lone, story[1], *widget, story[2]])
+    assert _texts(kept) == [story[0].text, lone.text, story[1].text, story[2].text]
+
+
+def test_one_short_line_with_two_promo_words_goes() -> None:
+    story = [
+        Block(f"Paragraph {i} of the story about the harbour works and what they cost.") for i in range(3)
+    ]
+    promo = Block("Log in or create an account to continue reading")
+    lone = Block("Readers can subscribe to the council's alerts by text message.")
+    kept = clean_blocks([story[0], lone, story[1], promo, story[2]])
     assert _texts(kept) == [story[0].text, lone.text, story[1].text, story[2].text]
 
 
