@@ -70,7 +70,8 @@ BOILERPLATE_LINES: frozenset[str] = frozenset(
         "|scroll to continue with content|story continues below advertisement|article continues below"
         "|continue reading|continue reading below|reading time|listen to this article|listen"
         "|all rights reserved|image|photo|getty images|next article|previous article|next|previous|topics"
-        "|tags|more on this story|explore more|don't miss|read next|up next",
+        "|tags|more on this story|explore more|don't miss|read next|up next|print article|order reprints"
+        "|tell us what you think|an error has occurred, please try again later",
         # Hindi
         "यह भी पढ़ें|ये भी पढ़ें|इसे भी पढ़ें|ये भी पढ़े|यह भी पढ़े|और पढ़ें|लेटेस्ट वीडियो|शेयर करें"
         "|वीडियो|टॉप स्टोरीज|संबंधित खबरें|लेटेस्ट न्यूज़|ताजा खबरें",
@@ -123,7 +124,8 @@ NOTICE_PREFIXES: tuple[str, ...] = _split(
     "unabhängiger journalismus braucht|empfohlener redaktioneller inhalt|"
     "an dieser stelle finden sie einen|ich bin damit einverstanden, dass mir|"
     "thank you for visiting|you are using a browser|enable javascript|"
-    "to continue reading|continue reading with",
+    "to continue reading|continue reading with|this copy is for your personal, non-commercial use|"
+    "this is a breaking news story|this story is breaking",
 )
 NOTICE_MAX_WORDS = 60
 

@@ -32,6 +32,8 @@ def _texts(blocks: list[Block]) -> list[str]:
         "Ich bin damit einverstanden, dass mir externe Inhalte angezeigt werden. Damit können Daten übermittelt werden.",
         "Thank you for visiting example.com. You are using a browser version with limited support for CSS.",
         "Wie hat Ihnen dieser Artikel gefallen?",
+        "This copy is for your personal, non-commercial use only. To order copies visit the reprints desk.",
+        "Tell us what YOU think...",
     ],
 )
 def test_boilerplate_lines_and_prefixes(line: str) -> None:
