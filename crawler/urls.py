@@ -9,6 +9,7 @@ the real host is checked separately (same site as the page the link came from).
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,6 +51,11 @@ def _is_local_host(host: str) -> bool:
     return True
 
 
+# A site's navigation links recur on every page: the URL rules below are cached.
+_CACHE_SIZE = 65_536
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def normalize(url: str) -> str:
     """Clean a URL for de-duplication: drop fragments and tracking parameters, keep the host."""
     parts = urlsplit(url)
@@ -62,6 +68,7 @@ def normalize(url: str) -> str:
     return courlan.normalize_url(url)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def is_followable(url: str, *, with_nav: bool = True) -> bool:
     """True when ``url`` looks like a web page worth fetching (article or section page).
 

@@ -283,8 +283,9 @@ class ArticleSpider(scrapy.Spider):
         if depth >= (site.max_depth if site.max_depth is not None else self.max_depth):
             return
         requests = []
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip())
+        # Each distinct link once, in page order; a link to another site is not followed.
+        for href in dict.fromkeys(h.strip() for h in response.css("a::attr(href)").getall()):
+            url = response.urljoin(href)
             if same_site(url, response.url) and is_followable(url) and site.allows(url):
                 request = self._request(url, source="link", depth=depth + 1, site=site.name)
                 if request is not None:
