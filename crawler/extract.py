@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "13"
+EXTRACTOR_VERSION = "14"
 
 
 def _mark_ranges() -> str:
@@ -547,6 +547,11 @@ def _find_standfirst(
             for d in descs
         ):
             return text
+        chained = _chain_to_description(el, norm, descs)
+        if chained:
+            return chained
+        if any(_rewords(norm, d) for d in descs):
+            return text
         cls = " ".join(filter(None, (el.get("class"), el.get("itemprop"), el.get("id"))))
         if cls and _STANDFIRST_CLASS_RE.search(cls):
             return text
@@ -642,6 +647,37 @@ def _drop_card_teasers(blocks: list[Block], cards: list[str]) -> list[Block]:
     if sum(len(b.text) for b in kept) < 0.5 * sum(len(b.text) for b in blocks):
         return blocks
     return kept
+
+
+def _chain_to_description(el: HtmlElement, norm: str, descs: list[str]) -> str | None:
+    """The standfirst split over ``el`` and the siblings after it ("Sentence one." "Sentence two."),
+    when together they are the page's description; else None."""
+    longer = [d for d in descs if len(d) > len(norm) + 20 and d.startswith(norm)]
+    if not longer:
+        return None
+    parts = [" ".join(clean_text(el.text_content()).split())]
+    for sib in el.itersiblings():
+        if not isinstance(sib.tag, str) or sib.tag != el.tag:
+            break
+        parts.append(" ".join(clean_text(sib.text_content()).split()))
+        acc = normalise_line(" ".join(parts))
+        longer = [d for d in longer if d.startswith(acc)]
+        if not longer:
+            return None
+        if any(len(acc) >= len(d) - 2 for d in longer):
+            return " ".join(parts)
+    return None
+
+
+def _rewords(norm: str, desc: str) -> bool:
+    """Whether ``norm`` rewords the description ``desc``: most words of each are in the other."""
+    if len(desc) < 60:
+        return False
+    a, b = set(_tokens(norm)), set(_tokens(desc))
+    if not a or not b:
+        return False
+    common = len(a & b)
+    return common >= 0.6 * len(b) and common >= 0.5 * len(a)
 
 
 def _link_text_share(el: HtmlElement) -> float:
@@ -1003,9 +1039,12 @@ def _extract(
     standfirst = _find_standfirst(tree, meta, title, blocks[0].text if blocks else None)
     if standfirst:
         lede = standfirst
-        for i, b in enumerate(blocks[:3]):
+        for i, b in enumerate(blocks[:6]):
             if _similar(b.text, standfirst):
-                del blocks[: i + 1]
+                # What comes before the standfirst's copy in the body is page chrome (breadcrumbs,
+                # share links): short lines go; a longer block stays.
+                head = [x for x in blocks[:i] if i >= 3 and word_count(x.text) > 8]
+                blocks[: i + 1] = head
                 break
     if lede is None:
         descs = [

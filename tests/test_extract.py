@@ -333,3 +333,37 @@ def test_about_the_company_note_ending_a_press_release_is_dropped() -> None:
     # Without the site's name in the URL nothing marks the note as the company's own.
     other = extract(page, "https://news.example/pagers")
     assert other is not None and "headquartered in Basel" in other.text
+
+
+def _standfirst_page(desc: str, dek: str) -> str:
+    paras = "".join(
+        f"<p>Paragraph {i} describes how the night trains return to the northern line in spring.</p>"
+        for i in range(8)
+    )
+    return (
+        '<html lang="en"><head><meta property="og:type" content="article"><title>Night trains</title>'
+        f'<meta name="description" content="{desc}"></head><body><h1>Night trains</h1>'
+        f'<div class="figure-note"><span>Photo of the platform at dawn, taken by the rail company</span></div>'
+        f"{dek}<article>{paras}</article></body></html>"
+    )
+
+
+def test_standfirst_split_over_paragraphs_or_reworded_from_the_description() -> None:
+    desc = "Night trains are back on the northern line. The operator adds four sleepers a week from May."
+    split = _standfirst_page(
+        desc,
+        "<p>Night trains are back on the northern line.</p><p>The operator adds four sleepers a week from May.</p>",
+    )
+    art = extract(split)
+    assert art is not None and art.lede == desc
+    reworded = _standfirst_page(
+        desc,
+        "<div><div>From May the operator adds four sleepers a week: night trains are back on the northern line.</div></div>",
+    )
+    art2 = extract(reworded)
+    assert art2 is not None
+    assert (
+        art2.lede
+        == "From May the operator adds four sleepers a week: night trains are back on the northern line."
+    )
+    assert art2.body.startswith("Paragraph 0 describes")
