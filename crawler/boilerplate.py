@@ -157,7 +157,7 @@ END_MARKERS: frozenset[str] = frozenset(
         "related articles|related stories|related news|related content|related posts|more from|"
         "more stories|more news|recommended for you|you may also like|you might also like|"
         "comments|leave a comment|leave a reply|join the conversation|"
-        "ähnliche artikel|ähnliche themen|das könnte sie auch interessieren|kommentar abgeben|kommentare|"
+        "ähnliche|ähnliche artikel|ähnliche themen|das könnte sie auch interessieren|kommentar abgeben|kommentare|"
         "weitere artikel|dans la même rubrique|noticias relacionadas|articoli correlati|похожие новости|"
         "相关新闻|संबंधित खबरें",
     )
@@ -263,6 +263,7 @@ _DATE_WORDS = (
     "zuletzt|publié|mis|à|jour|le|publicado|actualizado|el|pubblicato|aggiornato|il|alle|ore|gmt|utc|"
     "cet|cest|est|edt|pst|pdt|bst|ist|amt|msk|jst|ago|hours|hour|minutes|min|mins|days|day|"
     "vor|stunden|minuten|tagen|read|lesezeit|reading|time|uppdaterad|publicerad|oppdatert|publisert|"
+    "ausgabe|vom|seite|page|edition|issue|"
     "opdateret|udgivet|bijgewerkt|gepubliceerd|actualizado|atualizado|publicada|aggiornamento|"
     "обновлено|опубликовано|" + _MONTHS
 )
@@ -307,6 +308,12 @@ _CREDIT_RE = re.compile(
 )
 _URL_LINE_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+# "showPaywall:", "false", "isSubscriber: true": a script's settings as text (camelCase keys, literals).
+_CODE_LINE_RE = re.compile(
+    r"^(?:[a-z]+(?:[A-Z][a-z0-9]*)+\s*:\s*(?:true|false|null|undefined|\d+)?|true|false|null|undefined)$"
+)
+# "[button link=...] Send us your review[/button]": a WordPress-style shortcode left in the text.
+_SHORTCODE_RE = re.compile(r"^\[(\w+)\b[^\]]*\].*\[/\1\]$")
 _COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|copyright\b)", re.IGNORECASE)
 
 
@@ -354,6 +361,8 @@ def is_chrome_line(text: str) -> bool:
         and stripped[-1] not in ".!?|"
     ):
         return True  # "News | Politics | 28 April 2023 | 10:00": labels between pipes
+    if _CODE_LINE_RE.match(stripped.removeprefix("- ")) or _SHORTCODE_RE.match(stripped):
+        return True  # a page script's settings or a CMS shortcode leaking into the text
     if words > 14:
         return False
     if _DATE_LINE_RE.match(stripped) and any(ch.isdigit() for ch in stripped):

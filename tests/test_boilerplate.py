@@ -79,6 +79,15 @@ def test_extra_lines_and_prefixes() -> None:
         ("Von Montag an gilt die neue Regel", False),
         ("By the end of the year, prices rose.", False),
         ("In 2019 the council approved the plan for the park.", False),
+        ("Ausgabe vom 26.04.2024, Seite 1", True),
+        ("- showPaywall:", True),
+        ("false", True),
+        (
+            '[button link="/submit-review/" type="big"] Send us your review of the kit you tested[/button]',
+            True,
+        ),
+        ("- watchOS", False),
+        ("iPhone", False),
     ],
 )
 def test_chrome_lines(line: str, chrome: bool) -> None:
