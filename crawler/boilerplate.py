@@ -71,7 +71,8 @@ BOILERPLATE_LINES: frozenset[str] = frozenset(
         "|continue reading|continue reading below|reading time|listen to this article|listen"
         "|all rights reserved|image|photo|getty images|next article|previous article|next|previous|topics"
         "|tags|more on this story|explore more|don't miss|read next|up next|print article|order reprints"
-        "|tell us what you think|an error has occurred, please try again later",
+        "|tell us what you think|an error has occurred, please try again later|partner news|partner content"
+        "|from our partners|embed",
         # Hindi
         "यह भी पढ़ें|ये भी पढ़ें|इसे भी पढ़ें|ये भी पढ़े|यह भी पढ़े|और पढ़ें|लेटेस्ट वीडियो|शेयर करें"
         "|वीडियो|टॉप स्टोरीज|संबंधित खबरें|लेटेस्ट न्यूज़|ताजा खबरें",
@@ -131,7 +132,7 @@ NOTICE_MAX_WORDS = 60
 
 # Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
 BOILERPLATE_PREFIXES: tuple[str, ...] = _split(
-    "also read|read also|read more|more:|related:|see also|follow us on|watch:|click here to"
+    "also read|read also|read more|more:|related:|see also|follow us on|watch:|click here to|filed under"
     "|sign up for|subscribe to our|यह भी पढ़ें|ये भी पढ़ें|ये भी पढ़े|यह भी पढ़े|इसे भी पढ़ें"
     "|और पढ़ें|lesen sie auch|lesen sie mehr|mehr zum thema|auch interessant|lire aussi|à lire aussi"
     "|a lire aussi|lee también|leer más|leia também|leia mais|leggi anche|lees ook|les også|läs också"
@@ -308,6 +309,7 @@ _CREDIT_RE = re.compile(
 )
 _URL_LINE_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_AGO_RE = re.compile(r"\d+\s*(?:mins?|minutes?|hours?|hrs?|days?)\s+ago$", re.IGNORECASE)
 # "showPaywall:", "false", "isSubscriber: true": a script's settings as text (camelCase keys, literals).
 _CODE_LINE_RE = re.compile(
     r"^(?:[a-z]+(?:[A-Z][a-z0-9]*)+\s*:\s*(?:true|false|null|undefined|\d+)?|true|false|null|undefined)$"
@@ -361,6 +363,8 @@ def is_chrome_line(text: str) -> bool:
         and stripped[-1] not in ".!?|"
     ):
         return True  # "News | Politics | 28 April 2023 | 10:00": labels between pipes
+    if words <= 8 and _AGO_RE.search(stripped):
+        return True  # "Jane Doe 2 hours ago": a live-blog entry's author and time
     if _CODE_LINE_RE.match(stripped.removeprefix("- ")) or _SHORTCODE_RE.match(stripped):
         return True  # a page script's settings or a CMS shortcode leaking into the text
     if words > 14:

@@ -34,6 +34,8 @@ def _texts(blocks: list[Block]) -> list[str]:
         "Wie hat Ihnen dieser Artikel gefallen?",
         "This copy is for your personal, non-commercial use only. To order copies visit the reprints desk.",
         "Tell us what YOU think...",
+        "Partner news",
+        "Filed under: Politics | Harbour",
     ],
 )
 def test_boilerplate_lines_and_prefixes(line: str) -> None:
@@ -86,6 +88,9 @@ def test_extra_lines_and_prefixes() -> None:
             '[button link="/submit-review/" type="big"] Send us your review of the kit you tested[/button]',
             True,
         ),
+        ("Nizaar Kinsella2 minutes ago", True),
+        ("Dylan Jones 5 hours ago", True),
+        ("The ferry left the harbour for the last time exactly 5 days ago", False),
         ("- watchOS", False),
         ("iPhone", False),
     ],
