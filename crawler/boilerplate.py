@@ -126,7 +126,8 @@ NOTICE_PREFIXES: tuple[str, ...] = _split(
     "an dieser stelle finden sie einen|ich bin damit einverstanden, dass mir|"
     "thank you for visiting|you are using a browser|enable javascript|"
     "to continue reading|continue reading with|this copy is for your personal, non-commercial use|"
-    "this is a breaking news story|this story is breaking",
+    "this is a breaking news story|this story is breaking|like this story? share it|fehler gefunden?|"
+    "durchschnittliche bewertung:|additional reporting by|additional reporting from",
 )
 NOTICE_MAX_WORDS = 60
 
@@ -309,6 +310,7 @@ _CREDIT_RE = re.compile(
 )
 _URL_LINE_RE = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_CONTRIBUTED_RE = re.compile(r"\bcontributed (?:reporting|to this (?:report|article|story))\b", re.IGNORECASE)
 _AGO_RE = re.compile(r"\d+\s*(?:mins?|minutes?|hours?|hrs?|days?)\s+ago$", re.IGNORECASE)
 # "showPaywall:", "false", "isSubscriber: true": a script's settings as text (camelCase keys, literals).
 _CODE_LINE_RE = re.compile(
@@ -363,6 +365,10 @@ def is_chrome_line(text: str) -> bool:
         and stripped[-1] not in ".!?|"
     ):
         return True  # "News | Politics | 28 April 2023 | 10:00": labels between pipes
+    if not any(ch.isalnum() for ch in stripped.replace("_", "")):
+        return True  # "___", "* * *": a rule drawn with characters
+    if words <= 20 and _CONTRIBUTED_RE.search(stripped):
+        return True  # "Jane Doe contributed reporting from Hong Kong."
     if words <= 8 and _AGO_RE.search(stripped):
         return True  # "Jane Doe 2 hours ago": a live-blog entry's author and time
     if _CODE_LINE_RE.match(stripped.removeprefix("- ")) or _SHORTCODE_RE.match(stripped):

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "16"
+EXTRACTOR_VERSION = "17"
 
 
 def _mark_ranges() -> str:

@@ -35,6 +35,9 @@ def _texts(blocks: list[Block]) -> list[str]:
         "This copy is for your personal, non-commercial use only. To order copies visit the reprints desk.",
         "Tell us what YOU think...",
         "Partner news",
+        "Fehler gefunden? Jetzt melden.",
+        "Like this story? Share it with a friend!",
+        "Additional reporting from PA",
         "Filed under: Politics | Harbour",
     ],
 )
@@ -91,6 +94,8 @@ def test_extra_lines_and_prefixes() -> None:
         ("Nizaar Kinsella2 minutes ago", True),
         ("Dylan Jones 5 hours ago", True),
         ("The ferry left the harbour for the last time exactly 5 days ago", False),
+        ("___", True),
+        ("Keith Bradsher contributed reporting from Hong Kong.", True),
         ("- watchOS", False),
         ("iPhone", False),
     ],
