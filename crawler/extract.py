@@ -86,9 +86,21 @@ class ExtractOptions:
 DEFAULT_OPTIONS = ExtractOptions()
 
 
+# Chinese and Japanese are written without spaces: each ideograph or kana counts as a word, as
+# word processors count them; otherwise a whole sentence would be one "word".
+_CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK_CHAR}]")
+
+
 def word_count(text: str | None) -> int:
-    """Number of Unicode words (``\\w+`` runs, combining marks included) in ``text``."""
-    return len(_WORD_RE.findall(text)) if text else 0
+    """Number of words in ``text``: Unicode ``\\w+`` runs (combining marks included), with each
+    Chinese/Japanese character counted as a word."""
+    if not text:
+        return 0
+    cjk = len(_CJK_RE.findall(text))
+    if not cjk:
+        return len(_WORD_RE.findall(text))
+    return cjk + len(_WORD_RE.findall(_CJK_RE.sub(" ", text)))
 
 
 def clean_text(text: str) -> str:

@@ -367,3 +367,10 @@ def test_standfirst_split_over_paragraphs_or_reworded_from_the_description() -> 
         == "From May the operator adds four sleepers a week: night trains are back on the northern line."
     )
     assert art2.body.startswith("Paragraph 0 describes")
+
+
+def test_word_count_counts_chinese_and_japanese_characters():
+    # Written without spaces, a Japanese sentence is one \w+ run; it counts per character.
+    assert word_count("市内の小学校でロボット授業が始まる") == 17
+    assert word_count("東京 2026年 Tokyo") == 5
+    assert word_count("ममता से मिले अखिलेश") == 4
