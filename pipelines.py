@@ -28,7 +28,7 @@ from archive.store import (
     NEW,
     UNCHANGED,
     compress_html,
-    content_hash,
+    extraction_columns,
     finish_run,
     mark_checked,
     record_failure,
@@ -184,28 +184,17 @@ def article_record(page: RawPage, article: Article, *, keep_html: bool = True) -
     With ``keep_html`` the record also carries the compressed raw page (``html_z``, kept in
     ``article_pages`` for re-extraction); StorePipeline removes it from the item it passes on.
     """
-    text = article.text
+    columns = extraction_columns(
+        article, page.final_url, words=word_count(article.text), extractor_version=EXTRACTOR_VERSION
+    )
     return {
         "url": page.url,
-        "canonical_url": article.canonical_url or page.final_url,
         "domain": domain_of(page.final_url),
-        "title": article.title,
-        "lede": article.lede,
-        "body": article.body,
-        "word_count": word_count(text),
-        "lang": article.lang,
-        "lang_confidence": article.lang_confidence,
-        "declared_lang": article.declared_lang,
-        "lang_source": article.lang_source,
-        "author": article.author,
-        "published": article.published,
-        "site_name": article.site_name,
+        **columns,
         "fetched_at": page.fetched_at,
-        "content_hash": content_hash(text),
         "http_status": page.status,
         "etag": page.etag,
         "last_modified": page.last_modified,
-        "extractor_version": EXTRACTOR_VERSION,
         "final_url": page.final_url,
         "content_type": page.content_type,
         "content_language": page.content_language,

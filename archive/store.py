@@ -22,6 +22,7 @@ __all__ = [
     "compress_html",
     "content_hash",
     "decompress_html",
+    "extraction_columns",
     "finish_run",
     "mark_checked",
     "record_failure",
@@ -73,6 +74,31 @@ def compress_html(html: bytes) -> bytes:
 def decompress_html(data: bytes) -> bytes:
     """The raw page bytes back from ``article_pages.html_z``."""
     return zlib.decompress(data)
+
+
+def extraction_columns(article: Any, final_url: str, *, words: int, extractor_version: str) -> dict[str, Any]:
+    """The article columns an extraction sets, from an extracted article (``crawler.items.Article``).
+
+    The crawl (``pipelines.article_record``) and ``crawler reextract`` both build rows with it; the
+    word count and extractor version come from the caller, which runs the extractor.
+    """
+    text = article.text
+    return {
+        "canonical_url": article.canonical_url or final_url,
+        "title": article.title,
+        "lede": article.lede,
+        "body": article.body,
+        "word_count": words,
+        "lang": article.lang,
+        "lang_confidence": article.lang_confidence,
+        "declared_lang": article.declared_lang,
+        "lang_source": article.lang_source,
+        "author": article.author,
+        "published": article.published,
+        "site_name": article.site_name,
+        "content_hash": content_hash(text),
+        "extractor_version": extractor_version,
+    }
 
 
 def store_article(session: Session, record: Mapping[str, Any]) -> str:

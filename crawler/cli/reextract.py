@@ -17,7 +17,7 @@ from sqlalchemy import select
 from archive.boilerplate import learned_lines
 from archive.db import make_sessionmaker
 from archive.models import Article, ArticlePage
-from archive.store import content_hash, decompress_html, update_extraction
+from archive.store import decompress_html, extraction_columns, update_extraction
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
 from crawler.urls import domain_of
@@ -29,26 +29,12 @@ BATCH = 200
 
 
 def extracted_fields(article: Extracted, final_url: str) -> dict[str, Any]:
-    """The archive columns an extraction sets (as ``pipelines.article_record`` does)."""
+    """The archive columns an extraction sets (the same as a crawl's, via ``extraction_columns``)."""
     from crawler.extract import EXTRACTOR_VERSION, word_count
 
-    text = article.text
-    return {
-        "canonical_url": article.canonical_url or final_url,
-        "title": article.title,
-        "lede": article.lede,
-        "body": article.body,
-        "word_count": word_count(text),
-        "lang": article.lang,
-        "lang_confidence": article.lang_confidence,
-        "declared_lang": article.declared_lang,
-        "lang_source": article.lang_source,
-        "author": article.author,
-        "published": article.published,
-        "site_name": article.site_name,
-        "content_hash": content_hash(text),
-        "extractor_version": EXTRACTOR_VERSION,
-    }
+    return extraction_columns(
+        article, final_url, words=word_count(article.text), extractor_version=EXTRACTOR_VERSION
+    )
 
 
 def _parse_since(value: str | None) -> datetime | None:
