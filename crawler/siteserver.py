@@ -138,9 +138,12 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _respond(self, send_body: bool) -> None:
-        url_path = urlsplit(self.path).path or "/"
-        status = self._serve(url_path, send_body)
-        self.server.count(self.command, url_path, status)
+        self._serve(urlsplit(self.path).path or "/", send_body)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Counted before the status line goes out, so a client that has its answer sees it counted.
+        self.server.count(self.command, urlsplit(self.path).path or "/", int(code))
+        super().send_response(code, message)
 
     def _serve(self, url_path: str, send_body: bool) -> int:
         target = self._resolve(url_path)
