@@ -253,10 +253,8 @@ class IncrementalMiddleware:
         time a 304 answers it from the cache. Extraction failures are not cached: they are retried."""
         if not (isinstance(item, RawPage) and isinstance(response, Response)):
             return
-        reason = str(
-            exception
-        )  # the pipelines' drop messages name the reason, e.g. "skipped (not_article): URL"
-        if response.status == 200 and item.url == response.url and any(r in reason for r in _CACHEABLE_DROPS):
+        reason = getattr(exception, "reason", None)  # pipelines.Dropped names why
+        if response.status == 200 and item.url == response.url and reason in _CACHEABLE_DROPS:
             self._store(item.url, response)
 
 

@@ -55,9 +55,18 @@ class ExtractedPage:
     article: Article
 
 
+class Dropped(DropItem):
+    """An item dropped for a named ``reason`` (not_article, duplicate, http_error...), which
+    other components (the incremental middleware's page cache) read instead of the message."""
+
+    def __init__(self, reason: str, url: str, kind: str = "skipped") -> None:
+        super().__init__(f"{kind} ({reason}): {url}", log_level="DEBUG")
+        self.reason = reason
+
+
 def _drop(crawler: Any, reason: str, url: str) -> DropItem:
     crawler.stats.inc_value(f"skipped/{reason}")
-    return DropItem(f"{reason}: {url}", log_level="DEBUG")
+    return Dropped(reason, url)
 
 
 def _skipped(crawler: Any, page: RawPage, reason: str) -> FetchFailed:
@@ -258,8 +267,7 @@ class StorePipeline:
                     failed_at=item.failed_at,
                 )
             )
-            kind = "skipped" if item.reason in SKIP_REASONS else "failed"
-            raise DropItem(f"{kind} ({item.reason}): {item.url}", log_level="DEBUG")
+            raise Dropped(item.reason, item.url, "skipped" if item.reason in SKIP_REASONS else "failed")
         if isinstance(item, NotModifiedPage):
             await self._write(
                 lambda session: mark_checked(
