@@ -953,11 +953,15 @@ def extract(
         return None
 
 
-def _trafilatura(tree: HtmlElement, url: str | None, opts: ExtractOptions, fast: bool) -> Any:
-    """trafilatura's document (body tree and text) for ``tree``, or None."""
+def _trafilatura(tree: HtmlElement, opts: ExtractOptions, fast: bool) -> Any:
+    """trafilatura's document (body tree and text) for ``tree``, or None.
+
+    No URL is passed: trafilatura uses it only to resolve link targets (``urljoin`` on every link of
+    the page, a good share of its time), and we read links' text, never their targets.
+    """
     doc = trafilatura.bare_extraction(
         tree,
-        url=url,
+        url=None,
         with_metadata=False,
         include_comments=False,
         include_links=True,
@@ -1007,7 +1011,7 @@ def _extract(
     # trafilatura's fast mode first; its full mode (which compares with readability and jusText) only
     # where the fast output looks truncated or leaves nothing after cleaning.
     for fast in (True, False):
-        doc = _trafilatura(tree, url, opts, fast)
+        doc = _trafilatura(tree, opts, fast)
         if fast and (doc is None or _looks_truncated(tree, doc.text or "")):
             continue
         if doc is None:
