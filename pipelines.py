@@ -28,6 +28,7 @@ from archive.store import (
     NEW,
     UNCHANGED,
     compress_html,
+    content_hash,
     extraction_columns,
     finish_run,
     mark_checked,
@@ -36,7 +37,7 @@ from archive.store import (
     store_article,
     utcnow,
 )
-from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, lines_for_learning, word_count
+from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning, word_count
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout
 from crawler.urls import domain_of
@@ -48,11 +49,51 @@ SKIP_REASONS = ("not_article", "empty_body", "duplicate", "non_html")
 
 
 @dataclass
+class Extraction:
+    """What an extraction worker sends back for a page: the article and what the archive needs of
+    it, computed there rather than in the crawl process (whose one thread runs the whole crawl)."""
+
+    article: Article
+    words: int
+    text_hash: str
+    lines: list[str] | None = None  # lines_for_learning, when boilerplate learning is on
+    html_z: bytes | None = None  # the raw page compressed for article_pages, when it is kept
+
+
+def extract_page(
+    html: bytes,
+    url: str,
+    *,
+    content_language: str | None = None,
+    content_type: str | None = None,
+    options: ExtractOptions | None = None,
+    keep_html: bool = False,
+    learn_lines: bool = False,
+) -> Extraction | None:
+    """Run in an extraction worker: :func:`crawler.extract.extract` and the per-article work that
+    follows it (word count, content hash, lines to learn from, compressed raw page)."""
+    article = extract(
+        html, url, content_language=content_language, content_type=content_type, options=options
+    )
+    if article is None:
+        return None
+    text = article.text
+    return Extraction(
+        article=article,
+        words=word_count(text),
+        text_hash=content_hash(text),
+        lines=lines_for_learning(article) if learn_lines else None,
+        html_z=compress_html(html) if keep_html else None,
+    )
+
+
+@dataclass
 class ExtractedPage:
     """A fetched page with its extracted article, on its way to the archive."""
 
     page: RawPage
     article: Article
+    extraction: Extraction | None = None  # as the worker sent it (None: made elsewhere, e.g. in tests)
 
 
 class Dropped(DropItem):
@@ -98,13 +139,24 @@ class ExtractPipeline:
         self.pool: ExtractionPool | None = None
         self._slots = asyncio.Semaphore(self.queue_size)
         self.site_lines = SiteLinesCache.from_settings(settings)
+        # What the store pipeline will want from the worker besides the article.
+        self.keep_html = bool(settings.get("ARCHIVE_URL")) and settings.getbool("ARCHIVE_KEEP_HTML", True)
+        self.learn_lines = bool(settings.get("ARCHIVE_URL")) and settings.getbool(
+            "CRAWLER_LEARN_BOILERPLATE", True
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ExtractPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.pool = ExtractionPool(self.workers, timeout=self.timeout, max_tasks_per_worker=self.max_pages)
+        self.pool = ExtractionPool(
+            self.workers,
+            func=extract_page,
+            timeout=self.timeout,
+            max_tasks_per_worker=self.max_pages,
+            preload=["pipelines", "crawler.pool_warmup"],
+        )
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -126,18 +178,20 @@ class ExtractPipeline:
                 content_language=item.content_language,
                 content_type=item.content_type,
                 options=options,
+                keep_html=self.keep_html,
+                learn_lines=self.learn_lines,
             )
             try:
-                article = await asyncio.wrap_future(future)
+                extraction = await asyncio.wrap_future(future)
             except TaskTimeout as exc:
                 return self._failed(item, "extract_timeout", str(exc))
             except TaskFailed as exc:
                 return self._failed(item, "extract_error", exc.detail)
-        if article is None:
+        if extraction is None:
             return _skipped(self.crawler, item, "not_article")
-        if word_count(article.text) < self.min_words:
+        if extraction.words < self.min_words:
             return _skipped(self.crawler, item, "empty_body")
-        return ExtractedPage(item, article)
+        return ExtractedPage(item, extraction.article, extraction)
 
     def _failed(self, page: RawPage, reason: str, detail: str) -> FetchFailed:
         logger.warning("%s: %s (%s)", reason, page.url, (detail.strip().splitlines() or ["?"])[-1])
@@ -187,15 +241,26 @@ def _store(session: Session, record: dict[str, Any], lines: list[str] | None) ->
     return outcome
 
 
-def article_record(page: RawPage, article: Article, *, keep_html: bool = True) -> dict[str, Any]:
+def article_record(
+    page: RawPage, article: Article, *, keep_html: bool = True, extraction: Extraction | None = None
+) -> dict[str, Any]:
     """The archive row (and exported item) for an extracted page.
 
     With ``keep_html`` the record also carries the compressed raw page (``html_z``, kept in
     ``article_pages`` for re-extraction); StorePipeline removes it from the item it passes on.
+    What the worker computed (``extraction``) is used rather than computed again.
     """
     columns = extraction_columns(
-        article, page.final_url, words=word_count(article.text), extractor_version=EXTRACTOR_VERSION
+        article,
+        page.final_url,
+        words=extraction.words if extraction else word_count(article.text),
+        extractor_version=EXTRACTOR_VERSION,
+        text_hash=extraction.text_hash if extraction else None,
     )
+    if keep_html and extraction is not None and extraction.html_z is not None:
+        html_z: bytes | None = extraction.html_z
+    else:
+        html_z = compress_html(page.html) if keep_html else None
     return {
         "url": page.url,
         "domain": domain_of(page.final_url),
@@ -207,7 +272,7 @@ def article_record(page: RawPage, article: Article, *, keep_html: bool = True) -
         "final_url": page.final_url,
         "content_type": page.content_type,
         "content_language": page.content_language,
-        "html_z": compress_html(page.html) if keep_html else None,
+        "html_z": html_z,
     }
 
 
@@ -277,13 +342,21 @@ class StorePipeline:
             raise DropItem(f"not modified: {item.url}", log_level="DEBUG")
         if not isinstance(item, ExtractedPage):
             return item
-        record = article_record(item.page, item.article, keep_html=False)
+        extraction = item.extraction
+        record = article_record(item.page, item.article, keep_html=False, extraction=extraction)
         if self.keep_html:
-            # The raw page as article_record(keep_html=True) would give it, compressed in a thread
-            # (zlib lets go of the GIL): a few milliseconds per page the reactor does not spend.
-            loop = asyncio.get_running_loop()
-            record["html_z"] = await loop.run_in_executor(None, compress_html, item.page.html)
-        lines = lines_for_learning(item.article) if self.learn_lines else None
+            if extraction is not None and extraction.html_z is not None:
+                record["html_z"] = extraction.html_z
+            else:  # compressed in a thread (zlib lets go of the GIL), not on the reactor
+                loop = asyncio.get_running_loop()
+                record["html_z"] = await loop.run_in_executor(None, compress_html, item.page.html)
+        lines: list[str] | None = None
+        if self.learn_lines:
+            lines = (
+                extraction.lines
+                if extraction and extraction.lines is not None
+                else lines_for_learning(item.article)
+            )
         outcome = await self._write(lambda session: _store(session, record, lines))
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.models import SiteLine, SitePages
@@ -37,6 +39,8 @@ MIN_SHARE = 0.1
 # Longer "lines" are article paragraphs, not furniture; they are not counted.
 MAX_LINE_CHARS = 1000
 _CHUNK = 500  # SQL parameters per IN (...) query
+# Dialects whose INSERT ... ON CONFLICT DO UPDATE counts a line in one statement.
+_UPSERTS = {"sqlite": sqlite_insert, "postgresql": pg_insert}
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,34 @@ def record_lines(session: Session, domain: str, lines: Iterable[str], *, now: da
     """
     now = now or _now()
     distinct = sorted({x for x in lines if x and len(x) <= MAX_LINE_CHARS})
+    insert = _UPSERTS.get(session.get_bind().dialect.name)
+    if insert is None:
+        _record_lines_orm(session, domain, distinct, now)
+        return len(distinct)
+    # One statement for the page count and one (executemany) for all the lines: a crawl calls this
+    # for every new article, so the ORM's per-row objects and flushes would cost more than the SQL.
+    pages = insert(SitePages).values(domain=domain, pages=1)
+    session.execute(
+        pages.on_conflict_do_update(index_elements=[SitePages.domain], set_={"pages": SitePages.pages + 1})
+    )
+    if distinct:
+        stmt = insert(SiteLine)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[SiteLine.domain, SiteLine.line],
+            set_={"pages": SiteLine.pages + 1, "last_seen": stmt.excluded.last_seen},
+        )
+        session.execute(
+            stmt,
+            [
+                {"domain": domain, "line": x, "pages": 1, "first_seen": now, "last_seen": now}
+                for x in distinct
+            ],
+        )
+    return len(distinct)
+
+
+def _record_lines_orm(session: Session, domain: str, distinct: list[str], now: datetime) -> None:
+    """record_lines for databases without ``INSERT ... ON CONFLICT`` (one ORM object per line)."""
     site = session.get(SitePages, domain)
     if site is None:
         site = SitePages(domain=domain, pages=0)
@@ -78,7 +110,6 @@ def record_lines(session: Session, domain: str, lines: Iterable[str], *, now: da
             row.pages += 1
             row.last_seen = now
     session.flush()
-    return len(distinct)
 
 
 def site_pages(session: Session, domain: str) -> int:

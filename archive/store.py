@@ -76,13 +76,20 @@ def decompress_html(data: bytes) -> bytes:
     return zlib.decompress(data)
 
 
-def extraction_columns(article: Any, final_url: str, *, words: int, extractor_version: str) -> dict[str, Any]:
+def extraction_columns(
+    article: Any,
+    final_url: str,
+    *,
+    words: int,
+    extractor_version: str,
+    text_hash: str | None = None,
+) -> dict[str, Any]:
     """The article columns an extraction sets, from an extracted article (``crawler.items.Article``).
 
     The crawl (``pipelines.article_record``) and ``crawler reextract`` both build rows with it; the
-    word count and extractor version come from the caller, which runs the extractor.
+    word count and extractor version come from the caller, which runs the extractor, and so may the
+    :func:`content_hash` of the article's text (``text_hash``) when it was computed already.
     """
-    text = article.text
     return {
         "canonical_url": article.canonical_url or final_url,
         "title": article.title,
@@ -96,7 +103,7 @@ def extraction_columns(article: Any, final_url: str, *, words: int, extractor_ve
         "author": article.author,
         "published": article.published,
         "site_name": article.site_name,
-        "content_hash": content_hash(text),
+        "content_hash": text_hash or content_hash(article.text),
         "extractor_version": extractor_version,
     }
 

@@ -9,17 +9,22 @@ the real host is checked separately (same site as the page the link came from).
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
+from html import unescape
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import courlan
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
+from w3lib.html import get_base_url
 
 __all__ = [
     "SeedFileError",
     "domain_of",
     "is_followable",
     "normalize",
+    "page_links",
     "read_url_list",
     "same_site",
     "valid_http_url",
@@ -91,10 +96,93 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
+def _site_key(url: str) -> tuple[str, int | None]:
+    try:
+        port = urlsplit(url).port
+    except ValueError:  # a port that is not a number
+        port = -1
+    return domain_of(url), port
+
+
 def same_site(url: str, other: str) -> bool:
     """True when both URLs are on the same site (host and port)."""
-    a, b = urlsplit(url), urlsplit(other)
-    return domain_of(url) == domain_of(other) and a.port == b.port
+    return _site_key(url) == _site_key(other)
+
+
+# -- links of a page -------------------------------------------------------------------------
+
+# Where a link can start, or a comment, script or style that holds no links begins.
+_OPEN_RE = re.compile(rb"<(?:(!--)|(script|style)\b|a\s)", re.IGNORECASE)
+_HREF_RE = re.compile(rb"""[^>]*?(?<=[\s"'])href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_CLOSE_RE = {
+    b"script": re.compile(rb"</script\s*>", re.IGNORECASE),
+    b"style": re.compile(rb"</style\s*>", re.IGNORECASE),
+}
+_HTML_SPACE = " \t\n\f\r"
+# Links that resolve the same way from every page of a site: /path, //host/path, scheme://...
+_ORIGIN_RELATIVE = re.compile(r"^(?:/|[a-zA-Z][a-zA-Z0-9+.-]*://)")
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _join_origin(origin: str, href: str) -> str:
+    return urljoin(origin, href)
+
+
+def page_links(html: bytes, url: str, content_type: str | None = None) -> list[str]:
+    """The absolute URLs of the ``<a href>`` links of an HTML page, each once, in page order.
+
+    ``url`` is the page's address (a ``<base href>`` in the page overrides it); ``content_type``
+    its HTTP header, for the charset of non-ASCII links. Links are found by scanning the raw bytes
+    instead of parsing the page (a tenth of the time, and the crawl process parses nothing):
+    ``<a>`` tags outside comments, scripts and styles, as an HTML parser would see them.
+    """
+    hrefs: dict[bytes, None] = {}
+    pos, end = 0, len(html)
+    while pos < end:
+        m = _OPEN_RE.search(html, pos)
+        if m is None:
+            break
+        if m.group(1):  # a comment
+            close = html.find(b"-->", m.end())
+            pos = end if close < 0 else close + 3
+        elif m.group(2):  # a script or style
+            closing = _CLOSE_RE[m.group(2).lower()].search(html, m.end())
+            pos = end if closing is None else closing.end()
+        else:
+            pos = m.end()
+            a = _HREF_RE.match(html, m.end() - 1)
+            if a is not None:
+                hrefs[a.group(1) or a.group(2) or a.group(3) or b""] = None
+                pos = a.end()
+    if not hrefs:
+        return []
+    encoding = (
+        (http_content_type_encoding(content_type) if content_type else None)
+        or html_body_declared_encoding(html[:4096])
+        or "utf-8"
+    )
+    base = get_base_url(html[:4096], url, encoding)
+    parts = urlsplit(base)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    links: dict[str, None] = {}
+    for raw in hrefs:
+        try:
+            href = raw.decode("ascii")
+        except UnicodeDecodeError:
+            href = raw.decode(encoding, "replace")
+        if "&" in href:
+            href = unescape(href)
+        href = href.strip(_HTML_SPACE)
+        try:
+            if _ORIGIN_RELATIVE.match(href):
+                link = _join_origin(origin, href)
+            else:
+                link = urljoin(base, href)
+        except ValueError:  # an invalid URL (bad IPv6 host...)
+            continue
+        links[link] = None
+    return list(links)
 
 
 def read_url_list(path: str | Path) -> list[str]:

@@ -48,7 +48,7 @@ from twisted.python.failure import Failure
 from crawler.frontier import Frontier
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
 from crawler.sources import Site, load_sources
-from crawler.urls import is_followable, normalize, read_url_list, same_site, valid_http_url
+from crawler.urls import is_followable, normalize, page_links, read_url_list, same_site, valid_http_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_TYPES = ("xml", "rss", "atom")
@@ -284,8 +284,7 @@ class ArticleSpider(scrapy.Spider):
             return
         requests = []
         # Each distinct link once, in page order; a link to another site is not followed.
-        for href in dict.fromkeys(h.strip() for h in response.css("a::attr(href)").getall()):
-            url = response.urljoin(href)
+        for url in page_links(response.body, response.url, _header(response.headers, b"Content-Type")):
             if same_site(url, response.url) and is_followable(url) and site.allows(url):
                 request = self._request(url, source="link", depth=depth + 1, site=site.name)
                 if request is not None:
