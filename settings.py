@@ -48,6 +48,9 @@ CRAWLER_REVISIT_AFTER = "6h"
 CRAWLER_CONDITIONAL_REQUESTS = True
 DOWNLOADER_MIDDLEWARES = {
     "middlewares.IncrementalMiddleware": 540,
+    # Scrapy's meta-refresh redirects, minus decoding every page to find none.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "middlewares.QuickMetaRefreshMiddleware": 580,
 }
 
 # How far the spider follows in-site links from a start page (0 = only the start pages).

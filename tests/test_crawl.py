@@ -281,3 +281,29 @@ def test_site_boilerplate_is_learned_across_crawls(tmp_path):
     assert len(second) == len(topics) and not any(promo in body for body in second)
     shown = run_cli("boilerplate", "127.0.0.1", "--db", f"sqlite:///{db}")
     assert shown.returncode == 0 and promo.lower().rstrip(".") in shown.stdout  # lines are normalised
+
+
+def test_meta_refresh_pages_are_followed(tmp_path):
+    """A page that moved with <meta http-equiv="refresh"> leads to its new address (the quick
+    meta-refresh middleware passes only pages without the word 'refresh' straight on)."""
+    from crawler.siteserver import serve_directory
+    from tests.newsgen import story_html
+
+    root = tmp_path / "site"
+    (root / "news").mkdir(parents=True)
+    (root / "index.html").write_text(
+        '<html><body><h1>Valley news</h1><a href="/news/old.html">old</a> <a href="/news/1.html">one</a>'
+        "</body></html>"
+    )
+    (root / "news" / "old.html").write_text(
+        '<html><head><META HTTP-EQUIV="Refresh" CONTENT="0; url=/news/2.html"></head><body>moved</body></html>'
+    )
+    for n in (1, 2):
+        (root / "news" / f"{n}.html").write_text(story_html(n), encoding="utf-8")
+    db = tmp_path / "refresh.db"
+    with serve_directory(root) as server:
+        proc = run_cli("crawl", server.url + "/", "--db", f"sqlite:///{db}", *FAST)
+        assert proc.returncode == 0, proc.stderr
+        assert server.hits_for("/news/2.html") == 1
+    urls = sorted(url.rsplit("/", 1)[-1] for (url,) in _rows(db, "SELECT url FROM articles"))
+    assert urls == ["1.html", "2.html"]
