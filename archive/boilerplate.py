@@ -9,14 +9,13 @@ them (``crawler.boilerplate.site_lines_of``) and feeds ``learned_lines`` back to
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import DateTime, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from archive.models import SiteLine, SitePages
@@ -39,8 +38,16 @@ MIN_SHARE = 0.1
 # Longer "lines" are article paragraphs, not furniture; they are not counted.
 MAX_LINE_CHARS = 1000
 _CHUNK = 500  # SQL parameters per IN (...) query
-# Dialects whose INSERT ... ON CONFLICT DO UPDATE counts a line in one statement.
-_UPSERTS = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+# SQLite upserts that count one more page of a site and one more page for each of its lines.
+_COUNT_PAGE = text(
+    "INSERT INTO site_pages (domain, pages) VALUES (:domain, 1)"
+    " ON CONFLICT (domain) DO UPDATE SET pages = pages + 1"
+)
+_COUNT_LINES = text(
+    "INSERT INTO site_lines (domain, line, pages, first_seen, last_seen)"
+    " SELECT :domain, value, 1, :now, :now FROM json_each(:lines) WHERE true"
+    " ON CONFLICT (domain, line) DO UPDATE SET pages = pages + 1, last_seen = excluded.last_seen"
+).bindparams(bindparam("now", type_=DateTime()))
 
 
 @dataclass(frozen=True)
@@ -64,34 +71,23 @@ def record_lines(session: Session, domain: str, lines: Iterable[str], *, now: da
     """
     now = now or _now()
     distinct = sorted({x for x in lines if x and len(x) <= MAX_LINE_CHARS})
-    insert = _UPSERTS.get(session.get_bind().dialect.name)
-    if insert is None:
+    if not _uses_upserts(session):
         _record_lines_orm(session, domain, distinct, now)
         return len(distinct)
-    # One statement for the page count and one (executemany) for all the lines: a crawl calls this
-    # for every new article, so the ORM's per-row objects and flushes would cost more than the SQL.
-    pages = insert(SitePages).values(domain=domain, pages=1)
-    session.execute(
-        pages.on_conflict_do_update(index_elements=[SitePages.domain], set_={"pages": SitePages.pages + 1})
-    )
+    # SQLite: two statements whatever the number of lines (they travel as one JSON array), since a
+    # crawl calls this for every new article and per-line ORM objects would cost more than the SQL.
+    session.execute(_COUNT_PAGE, {"domain": domain})
     if distinct:
-        stmt = insert(SiteLine)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SiteLine.domain, SiteLine.line],
-            set_={"pages": SiteLine.pages + 1, "last_seen": stmt.excluded.last_seen},
-        )
-        session.execute(
-            stmt,
-            [
-                {"domain": domain, "line": x, "pages": 1, "first_seen": now, "last_seen": now}
-                for x in distinct
-            ],
-        )
+        session.execute(_COUNT_LINES, {"domain": domain, "now": now, "lines": json.dumps(distinct)})
     return len(distinct)
 
 
+def _uses_upserts(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def _record_lines_orm(session: Session, domain: str, distinct: list[str], now: datetime) -> None:
-    """record_lines for databases without ``INSERT ... ON CONFLICT`` (one ORM object per line)."""
+    """record_lines on databases other than SQLite (one ORM object per line)."""
     site = session.get(SitePages, domain)
     if site is None:
         site = SitePages(domain=domain, pages=0)

@@ -148,12 +148,12 @@ def store_article(session: Session, record: Mapping[str, Any]) -> str:
         for key, value in values.items():
             setattr(row, key, value)
     if record.get("html_z") is not None:
-        _store_page(session, row, record)
+        _store_page(session, row, record, new=outcome == NEW)
     return outcome
 
 
-def _store_page(session: Session, row: Article, record: Mapping[str, Any]) -> None:
-    page = session.get(ArticlePage, row.id)
+def _store_page(session: Session, row: Article, record: Mapping[str, Any], *, new: bool) -> None:
+    page = None if new else session.get(ArticlePage, row.id)  # a new article has no page yet
     if page is None:
         page = ArticlePage(article_id=row.id)
         session.add(page)

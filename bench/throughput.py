@@ -15,7 +15,9 @@ politeness lifted for loopback (no AutoThrottle, no delay, 16 requests per domai
 
 - end-to-end articles archived per second (archived rows / crawl wall time), next to the rate of
   bare ``trafilatura.extract`` in one process over the same pages (the yardstick, measured just
-  before the crawl) and of our ``crawler.extract.extract`` in one process;
+  before the crawl) and of our ``crawler.extract.extract`` in one process; and the rate of bare
+  ``trafilatura.extract`` in one process per CPU at once (what the cores give together: on a
+  shared 2-vCPU machine, less than twice one);
 - peak RSS (and PSS, which counts pages shared between processes once) of the crawl process and
   all its descendants (fork server, extraction workers), sampled every 0.2 s; with two ``--pages``
   values, the ratio of the two peaks;
@@ -226,6 +228,29 @@ def single_process_rates(pages: list[bytes], min_seconds: float = 8.0) -> dict[s
                 break
         rates[name] = done / elapsed
     return rates
+
+
+def _bare_trafilatura_loop(pages: list[bytes], min_seconds: float) -> tuple[int, float]:
+    import trafilatura
+
+    for page in pages[:3]:
+        trafilatura.extract(page)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < min_seconds:
+        for page in pages:
+            trafilatura.extract(page)
+        done += len(pages)
+    return done, time.perf_counter() - started
+
+
+def parallel_trafilatura_rate(pages: list[bytes], processes: int, min_seconds: float = 8.0) -> float:
+    """Pages per second of bare trafilatura.extract run in ``processes`` processes at once: what
+    the machine's cores give when all of them extract (shared cores rarely give N times one)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        results = pool.starmap(_bare_trafilatura_loop, [(pages, min_seconds)] * processes)
+    return sum(done / elapsed for done, elapsed in results)
 
 
 def _descendants(pid: int) -> list[int]:
@@ -512,6 +537,8 @@ def main(argv: list[str] | None = None) -> int:
             crawls = []
             for pages in [int(p) for p in args.pages.split(",")]:
                 rates = single_process_rates(raw)
+                cores = os.cpu_count() or 1
+                rates["parallel"] = parallel_trafilatura_rate(raw, cores)
                 figures = run_crawl(templates, pages, workdir, extra)
                 crawls.append(figures)
                 print(
@@ -522,6 +549,12 @@ def main(argv: list[str] | None = None) -> int:
                     f" one process: trafilatura.extract {rates['trafilatura']:.1f}/s,"
                     f" our extract {rates['ours']:.1f}/s;"
                     f" ratio to trafilatura {figures.rate / rates['trafilatura']:.2f}x"
+                )
+                print(
+                    f"  bare trafilatura.extract in {cores} processes at once: {rates['parallel']:.1f}/s"
+                    f" ({rates['parallel'] / rates['trafilatura']:.2f}x one process, the machine's ceiling"
+                    f" for a crawl that costs what trafilatura costs); end to end vs that:"
+                    f" {figures.rate / rates['parallel']:.2f}x"
                 )
                 print(
                     f"  peak RSS {figures.peak_rss_mb:.0f} MB, PSS {figures.peak_pss_mb:.0f} MB"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,33 @@ def test_removed_lines_keep_being_counted(tmp_path: Path) -> None:
     # Dropped from pages 4..30 once learned, but still counted on every page, so still learned.
     assert pages == 30 and counts[BLURB.lower()] == 30
     assert BLURB.lower() in learned
+
+
+def test_sqlite_upserts_count_like_the_orm_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite counts lines with two upsert statements; other databases with ORM rows. Both keep the
+    same counts, first/last-seen times, and the page count of the site."""
+    from sqlalchemy import select
+
+    import archive.boilerplate as learning
+    from archive.models import SiteLine
+
+    def count(db: Path) -> tuple[int, dict[str, tuple[int, str, str]]]:
+        with _session(db) as session, session.begin():
+            for n in range(5):
+                lines = [f"line of page {n}", "shared by all", "shared by all"] + ["odd one"] * (n % 2)
+                lines.append("x" * (learning.MAX_LINE_CHARS + 1))  # too long: a paragraph, not counted
+                record_lines(session, "s.example", lines, now=datetime(2026, 11, 1 + n, 12))
+        with _session(db) as session:
+            rows = session.scalars(select(SiteLine).where(SiteLine.domain == "s.example"))
+            lines = {r.line: (r.pages, r.first_seen.isoformat(), r.last_seen.isoformat()) for r in rows}
+            return learning.site_pages(session, "s.example"), lines
+
+    upserted = count(tmp_path / "upsert.db")
+    assert upserted[0] == 5 and upserted[1]["shared by all"] == (
+        5,
+        "2026-11-01T12:00:00",
+        "2026-11-05T12:00:00",
+    )
+    assert upserted[1]["odd one"][0] == 2 and len(upserted[1]) == 7
+    monkeypatch.setattr(learning, "_uses_upserts", lambda session: False)
+    assert count(tmp_path / "orm.db") == upserted
