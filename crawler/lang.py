@@ -8,6 +8,7 @@ style pairs when two sources agreed. Text too short to tell gives ``(None, None,
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -154,8 +155,9 @@ def langdetect_probs(text: str) -> list[tuple[str, float]]:
     """langdetect's ranked guesses, deterministic (seed 0), codes normalised; [] when it cannot tell."""
     from langdetect.lang_detect_exception import LangDetectException
 
-    factory = _langdetect_factory()
-    detector = factory.create()
+    from crawler.langdetect_fast import FastDetector
+
+    detector = FastDetector(_langdetect_factory())  # langdetect's Detector, same results, faster
     detector.seed = 0
     detector.n_trial = N_TRIALS
     detector.append(text)
@@ -201,7 +203,8 @@ def detect_language(text: str, declared: str | None = None) -> tuple[str | None,
     if not text:
         return None, None, None
     sample = text[:MAX_CHARS]
-    if len(_LETTER_RE.findall(sample)) < MIN_LETTERS:
+    # Stop counting at MIN_LETTERS: no list of every letter of the sample.
+    if sum(1 for _ in itertools.islice(_LETTER_RE.finditer(sample), MIN_LETTERS)) < MIN_LETTERS:
         return None, None, None
     declared = normalise_lang(declared)
 

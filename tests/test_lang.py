@@ -129,3 +129,35 @@ def test_norwegian_is_bokmal() -> None:
 )
 def test_normalise_lang(declared: str | None, expected: str | None) -> None:
     assert normalise_lang(declared) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HINDI,
+        ZULU,
+        XHOSA,
+        MALAY,
+        NORWEGIAN,
+        "The COUNCIL met on Tuesday (see https://example.com/a?b=1 or mail info@example.org)   and   agreed.",
+        "Ở Việt Nam, người dân đã bầu chọn đại biểu Quốc hội khóa mới trong một ngày hội lớn.",
+        "東京都は新しい計画を発表した。カタカナのテキストも含まれています。",
+        "서울시는 새로운 계획을 발표했다. 시민들은 환영했다.",
+        "Москва объявила о новых мерах поддержки, USA and NATO were mentioned in the text.",
+    ],
+)
+@pytest.mark.parametrize(("seed", "n_trial"), [(0, 4), (0, 7), (5, 3)])
+def test_fast_detector_matches_langdetect_exactly(text: str, seed: int, n_trial: int) -> None:
+    from langdetect.detector import Detector
+
+    from crawler.lang import _langdetect_factory
+    from crawler.langdetect_fast import FastDetector
+
+    def run(cls: type) -> tuple[str, list[str], list[tuple[str, float]]]:
+        detector = cls(_langdetect_factory())
+        detector.seed, detector.n_trial = seed, n_trial
+        detector.append(text)
+        probs = [(p.lang, p.prob) for p in detector.get_probabilities()]
+        return detector.text, detector._extract_ngrams(), probs
+
+    assert run(FastDetector) == run(Detector)
