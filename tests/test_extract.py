@@ -374,3 +374,30 @@ def test_word_count_counts_chinese_and_japanese_characters():
     assert word_count("市内の小学校でロボット授業が始まる") == 17
     assert word_count("東京 2026年 Tokyo") == 5
     assert word_count("ममता से मिले अखिलेश") == 4
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        (
+            "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'http://www.w3.org/TR/xhtml1/DTD/xhtml1.dtd'>\n"
+            "<html><body><p>x</p></body></html>"
+        ),
+        "<html/>\n<body><p>hello</p></body>",
+        "<html lang='en'><body><p>a\x00b\x0bc\ufffe d</p></body></html>",
+        "<?xml version='1.0' encoding='utf-8'?><html><body><p>x</p></body></html>",
+        "<p>a fragment only</p>",
+        "plain text, not HTML",
+        "<div><p>a</p><p>b</p></div>",
+    ],
+)
+def test_load_html_builds_trafilaturas_tree(html: str) -> None:
+    from lxml import etree
+    from trafilatura.utils import load_html
+
+    from crawler.extract import _load_html
+
+    ours, theirs = _load_html(html), load_html(html)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours) == etree.tostring(theirs)
