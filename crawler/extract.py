@@ -22,8 +22,8 @@ from typing import Any
 
 import trafilatura
 from lxml import etree
-from lxml.html import HtmlElement, fromstring
-from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, HTML_PARSER, fromstring_bytes, load_html
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, fromstring_bytes, load_html
 from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_to_unicode
 
@@ -159,10 +159,25 @@ def _has_xml_invalid_chars(text: str) -> bool:
     )
 
 
+# trafilatura's parser (trafilatura.utils.HTML_PARSER), its elements all plain HtmlElement: lxml.html's
+# own lookup, which gives <form>, <input>... their classes of form helpers (of use to neither
+# trafilatura nor us), is Python code run for every element that Python touches, a few thousand per
+# page in trafilatura and here; this one runs in C.
+_PARSER = HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
+
+
 def _load_html(text: str) -> HtmlElement | None:
-    """The page's tree, exactly as ``trafilatura.utils.load_html(text)`` builds it, without its regex
-    pass that strips the characters XML forbids over the whole page (about a third of the cost of
-    loading) when the page has none of them, as nearly every page."""
+    """The page's tree, as ``trafilatura.utils.load_html(text)`` builds it (the same nodes; see
+    ``_PARSER`` for their classes), without its regex pass that strips the characters XML forbids
+    over the whole page (about a third of the cost of loading) when the page has none of them, as
+    nearly every page."""
     if _has_xml_invalid_chars(text):
         return load_html(text)
     # load_html and repair_faulty_html for a str, their no-op substitution left out.
@@ -177,7 +192,7 @@ def _load_html(text: str) -> HtmlElement | None:
     fallback_parse = False
     tree: HtmlElement | None
     try:
-        tree = fromstring(text, parser=HTML_PARSER)
+        tree = fromstring(text, parser=_PARSER)
     except ValueError:
         tree = fromstring_bytes(text)
         fallback_parse = True
