@@ -168,16 +168,20 @@ END_MARKERS: frozenset[str] = frozenset(
 END_MARKER_AFTER = 0.5
 
 _SEPARATORS = ":-–—|»>›•·,.;!/"
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACE_RE = re.compile(r"\s+")
+_INVISIBLE_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
+# Found by a regex before str.translate runs: translate is slow on non-ASCII text.
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _TRIM_CHARS = " \t" + _SEPARATORS + "…\"'“”‘’()[]{}*#🔴▶►→⟶"
 
 
 def normalise_line(line: str) -> str:
     """Casefolded line without invisible characters, outer punctuation and repeated spaces."""
-    line = unicodedata.normalize("NFC", line).translate(_INVISIBLE)
-    line = _SPACE_RE.sub(" ", line).strip(_TRIM_CHARS)
-    return line.casefold()
+    line = unicodedata.normalize("NFC", line)
+    if not line.isascii() and _INVISIBLE_RE.search(line):
+        line = line.translate(_INVISIBLE)
+    # split() breaks at the characters regex \s matches: each run of them becomes one space.
+    return " ".join(line.split()).strip(_TRIM_CHARS).casefold()
 
 
 def _norm_set(lines: Iterable[str]) -> frozenset[str]:

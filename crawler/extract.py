@@ -63,8 +63,14 @@ def _mark_ranges() -> str:
 _WORD_RE = re.compile(rf"\w[\w{_mark_ranges()}]*", re.UNICODE)
 # Soft hyphens, zero-width spaces, word joiners, BOMs and direction marks carry no text. Zero-width
 # (non-)joiners stay: Persian and Indic scripts spell words with them.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200e\u200f"), None)
-_SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f]+")
+_INVISIBLE_CHARS = "\u00ad\u200b\u2060\ufeff\u200e\u200f"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
+# Found by a regex before str.translate runs: translate is slow on non-ASCII text.
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
+# Runs of spaces and tabs, no-break and other spaces, become one space: matched are only the runs
+# that change (two or more characters, or one that is not a plain space), much the cheaper.
+_SPACE_CHARS = "\t\u00a0\u2000-\u200a\u202f\u205f"
+_SPACES_RE = re.compile(f"[ {_SPACE_CHARS}]{{2,}}|[{_SPACE_CHARS}]")
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,8 @@ def clean_text(text: str) -> str:
 
     The page's Unicode normalisation form is kept (an NFD page stays NFD): the text is the page's.
     """
-    text = text.translate(_INVISIBLE)
+    if not text.isascii() and _INVISIBLE_RE.search(text):
+        text = text.translate(_INVISIBLE)
     return _SPACES_RE.sub(" ", text).strip()
 
 
