@@ -347,7 +347,7 @@ class StorePipeline:
         if self.keep_html:
             if extraction is not None and extraction.html_z is not None:
                 record["html_z"] = extraction.html_z
-            else:  # compressed in a thread (zlib lets go of the GIL), not on the reactor
+            else:  # compressed in a thread (it lets go of the GIL), not on the reactor
                 loop = asyncio.get_running_loop()
                 record["html_z"] = await loop.run_in_executor(None, compress_html, item.page.html)
         lines: list[str] | None = None

@@ -36,7 +36,7 @@ ITEM_PIPELINES = {
 
 # Where articles are archived: any SQLAlchemy URL.
 ARCHIVE_URL = "sqlite:///archive.db"
-# Keep each archived page's raw HTML (zlib-compressed) so `crawler reextract` can redo extraction.
+# Keep each archived page's raw HTML (Zstandard-compressed) so `crawler reextract` can redo extraction.
 ARCHIVE_KEEP_HTML = True
 
 # Incremental crawls (middlewares.IncrementalMiddleware): archived pages fetched less than

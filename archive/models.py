@@ -126,7 +126,7 @@ class ArticleVersion(Base):
 
 
 class ArticlePage(Base):
-    """The raw HTML of an article's latest fetch, zlib-compressed, for re-extraction without fetching."""
+    """The raw HTML of an article's latest fetch, compressed, for re-extraction without fetching."""
 
     __tablename__ = "article_pages"
 
@@ -134,7 +134,7 @@ class ArticlePage(Base):
     final_url: Mapped[str] = mapped_column(String)
     content_type: Mapped[str | None] = mapped_column(String)
     content_language: Mapped[str | None] = mapped_column(String)
-    html_z: Mapped[bytes] = mapped_column(LargeBinary)  # zlib.compress(raw bytes as fetched)
+    html_z: Mapped[bytes] = mapped_column(LargeBinary)  # archive.store.compress_html(raw bytes as fetched)
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     extractor_version: Mapped[str | None] = mapped_column(String(32))
 

@@ -38,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -344,6 +343,7 @@ class CrawlFigures:
     failures: dict[str, int]
     cpu_main: float  # CPU seconds of the crawl process
     cpu_workers: float  # of its descendants (fork server, extraction workers)
+    worker_idle: float | None  # seconds the extraction workers waited for a page, summed
 
     @property
     def rate(self) -> float:
@@ -373,6 +373,7 @@ def run_crawl(templates: list[Template], pages: int, workdir: Path, extra: list[
         "DOWNLOAD_DELAY=0",
         "-s",
         "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+        "--verbose",  # Scrapy's INFO log, for the stats it dumps at the end
         *extra,
     ]
     started = time.perf_counter()
@@ -414,7 +415,14 @@ def run_crawl(templates: list[Template], pages: int, workdir: Path, extra: list[
         failures=json.loads(failures or "{}"),
         cpu_main=sampler.cpu.get(proc.pid, 0.0),
         cpu_workers=sum(v for p, v in sampler.cpu.items() if p != proc.pid),
+        worker_idle=_stat(err, "extract_pool/idle_seconds"),
     )
+
+
+def _stat(log: str, name: str) -> float | None:
+    """A number from the stats Scrapy dumps in its log at the end of a crawl."""
+    m = re.search(rf"'{re.escape(name)}': ([0-9.]+)", log)
+    return float(m.group(1)) if m else None
 
 
 # -- insert cost -------------------------------------------------------------------------------
@@ -422,12 +430,12 @@ def run_crawl(templates: list[Template], pages: int, workdir: Path, extra: list[
 
 def _records(corpus: Path, start: int, count: int, *, html: list[bytes] | None) -> Iterator[dict[str, Any]]:
     """Article records like the store pipeline's, unique text each, from the corpus truth."""
-    from archive.store import content_hash
+    from archive.store import compress_html, content_hash
 
     truth = [
         json.loads(line) for line in (corpus / "truth.jsonl").read_text(encoding="utf-8").splitlines() if line
     ]
-    html_z = [zlib.compress(h, 6) for h in html] if html else None
+    html_z = [compress_html(h) for h in html] if html else None
     now = datetime.now(UTC).replace(tzinfo=None)
     for n in range(start, start + count):
         t = truth[n % len(truth)]
@@ -561,6 +569,11 @@ def main(argv: list[str] | None = None) -> int:
                     f" ({figures.processes} processes); skipped {figures.skipped or 0};"
                     f" failures {figures.failures or 0}; load {os.getloadavg()[0]:.2f}"
                 )
+                if figures.worker_idle is not None:
+                    busy = 1 - figures.worker_idle / (cores * figures.run_span)
+                    print(
+                        f"  extraction workers busy {busy:.0%} of the run ({figures.worker_idle:.1f} s idle in all)"
+                    )
                 per = 1000 / max(1, figures.archived)
                 print(
                     f"  CPU per archived article: crawl process {figures.cpu_main * per:.1f} ms,"

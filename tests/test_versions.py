@@ -102,3 +102,15 @@ def test_history_of_unknown_url_is_one_line_error(tmp_path: Path):
     proc = invoke("history", "https://news.example/none", "--db", f"sqlite:///{db}")
     assert proc.exit_code != 0
     assert proc.stderr.strip() == "Error: https://news.example/none is not in the archive"
+
+
+def test_raw_pages_are_stored_compressed_and_old_zlib_pages_still_read():
+    import zlib
+
+    page = (
+        "<html><body>" + "<p>Der Fluss stieg über Nacht um zwei Meter.</p>" * 200 + "</body></html>"
+    ).encode()
+    stored = compress_html(page)
+    assert len(stored) < len(page) / 10 and decompress_html(stored) == page
+    # Archives written before the switch to Zstandard hold zlib streams; they keep reading.
+    assert decompress_html(zlib.compress(page, 3)) == page
