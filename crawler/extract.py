@@ -11,6 +11,7 @@ without Scrapy, and never raises on bad input.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -653,15 +654,16 @@ def _card_texts(tree: HtmlElement) -> list[str]:
     block that lies entirely inside one of them is a teaser of another article.
     """
     cards = []
-    for a in tree.iter("a"):
-        if len(a) == 0:  # no child elements: an inline link, which trafilatura keeps as a link
-            continue
-        text = a.text_content()
-        if len(text) >= _CARD_MIN_CHARS:
-            norm = normalise_line(text)
-            if len(norm) >= _CARD_MIN_CHARS:
-                cards.append(norm)
+    for a in _CARD_LINKS(tree):
+        norm = normalise_line(a.text_content())
+        if len(norm) >= _CARD_MIN_CHARS:
+            cards.append(norm)
     return cards + _teaser_list_texts(tree)
+
+
+# Links with child elements (one without is an inline link, which trafilatura keeps as a link) and
+# at least _CARD_MIN_CHARS characters of text (string-length counts characters, as len() does).
+_CARD_LINKS = etree.XPath(f"//a[* and string-length(.) >= {_CARD_MIN_CHARS}]")
 
 
 _HEADLINE_LINK = etree.XPath("//a[string-length(normalize-space(.)) >= 20]")
@@ -690,21 +692,28 @@ def _teaser_list_texts(tree: HtmlElement) -> list[str]:
     anchors = _HEADLINE_LINK(tree)
     if len(anchors) < 3:
         return []
+    # How many of the anchors each ancestor holds: 1, or 2 standing for "two or more". An element
+    # holding two holds them in all its ancestors too, so a walk up stops at the first such.
     counts: dict[HtmlElement, int] = {}
     for a in anchors:
         for anc in a.iterancestors():
-            counts[anc] = counts.get(anc, 0) + 1
+            n = counts.get(anc, 0)
+            if n >= 2:
+                break
+            counts[anc] = n + 1
     by_parent: dict[HtmlElement, list[str]] = {}
     for a in anchors:
         card = a
         parent = a.getparent()
         while parent is not None and counts.get(parent, 0) == 1:
             card, parent = parent, parent.getparent()
-        if card is a or parent is None or not _stands_alone(a):
+        if card is a or parent is None:
+            continue
+        text = normalise_line(card.text_content())
+        if len(text) > _TEASER_MAX_CHARS:
             continue
         link = normalise_line(a.text_content())
-        text = normalise_line(card.text_content())
-        if len(text) <= _TEASER_MAX_CHARS and text.startswith(link) and len(text) >= len(link) + 20:
+        if text.startswith(link) and len(text) >= len(link) + 20 and _stands_alone(a):
             by_parent.setdefault(parent, []).append(text)
     return [t for texts in by_parent.values() if len(texts) >= 2 for t in texts]
 
@@ -971,18 +980,31 @@ def _drop_company_notes(blocks: list[Block], site_names: list[str], host: str | 
     if not names or len(blocks) < 3:
         return blocks
     alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    opens = re.compile(rf"^(?:about )?(?:{alt})\b", re.IGNORECASE)
-    intro = re.compile(rf"^(?:{alt})\b.{{0,40}}?\s*{_COMPANY_VERB_RE}\b", re.IGNORECASE)
+    opens = _company_opens_re(alt)
     start = len(blocks)
     for i in range(len(blocks) - 1, max(-1, len(blocks) - 1 - AUTHOR_NOTE_MAX_BLOCKS), -1):
         text = blocks[i].text
-        if word_count(text) > 2 * AUTHOR_NOTE_MAX_WORDS or not opens.match(text):
+        if not opens.match(text) or word_count(text) > 2 * AUTHOR_NOTE_MAX_WORDS:
             break
         start = i
+    if start == len(blocks):
+        return blocks  # the text does not end with blocks opening with the name (most pages)
+    intro = _company_intro_re(alt)
     for i in range(start, len(blocks)):
         if intro.match(blocks[i].text):
             return blocks[:start] if start > 0 else blocks
     return blocks
+
+
+# Compiled once per site: the names are the same on all its pages.
+@functools.lru_cache(maxsize=256)
+def _company_opens_re(alt: str) -> re.Pattern[str]:
+    return re.compile(rf"^(?:about )?(?:{alt})\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def _company_intro_re(alt: str) -> re.Pattern[str]:
+    return re.compile(rf"^(?:{alt})\b.{{0,40}}?\s*{_COMPANY_VERB_RE}\b", re.IGNORECASE)
 
 
 def _declared_lang(meta: _Meta, content_language: str | None) -> str | None:
@@ -1043,8 +1065,8 @@ def _trafilatura(tree: HtmlElement, opts: ExtractOptions, fast: bool) -> Any:
     return doc
 
 
-# Paragraphs of the page outside navigation, header, footer and asides.
-_CONTENT_P = etree.XPath("//p[not(ancestor::nav or ancestor::footer or ancestor::aside or ancestor::header)]")
+# Paragraphs of the page outside these are running text.
+_CHROME_TAGS = ("nav", "footer", "aside", "header")
 # A fast extraction holding less than this share of the page's paragraph text looks truncated.
 TRUNCATED_SHARE = 0.5
 
@@ -1056,7 +1078,11 @@ def _looks_truncated(tree: HtmlElement, text: str) -> bool:
     prose = sum(len(line) for line in lines if len(line) >= 80)
     if prose < 0.5 * len(text):
         return True
-    para_chars = sum(len(" ".join(p.text_content().split())) for p in _CONTENT_P(tree))
+    para_chars = sum(
+        len(" ".join(p.text_content().split()))
+        for p in tree.iter("p")
+        if next(p.iterancestors(_CHROME_TAGS), None) is None
+    )
     return len(text) < TRUNCATED_SHARE * para_chars
 
 
