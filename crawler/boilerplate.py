@@ -342,7 +342,9 @@ def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
     """Indexes of blocks that form a sign-up/paywall/comment widget: promo lines with at most a few
     short lines between them."""
     promo = [
-        i for i, b in enumerate(blocks) if _words(b.text) <= PROMO_MAX_WORDS and _PROMO_RE.search(b.text)
+        i
+        for i, b in enumerate(blocks)
+        if _words(b.text, PROMO_MAX_WORDS + 1) <= PROMO_MAX_WORDS and _PROMO_RE.search(b.text)
     ]
     drop: set[int] = set()
     for i in promo:
@@ -352,7 +354,7 @@ def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
             drop.add(i)
     for a, b in itertools.pairwise(promo):
         between = range(a + 1, b)
-        if b - a <= PROMO_WINDOW and all(_words(blocks[i].text) <= 12 for i in between):
+        if b - a <= PROMO_WINDOW and all(_words(blocks[i].text, 13) <= 12 for i in between):
             drop.update((a, b, *between))
     return drop
 
@@ -360,7 +362,7 @@ def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
 def is_chrome_line(text: str) -> bool:
     """A line of page furniture rather than article text: a bare date, a byline, a photo credit,
     a copyright notice. Only short lines qualify; sentences stay."""
-    words = _words(text)
+    words = _words(text, 26)  # every test below is of at most 25 words
     stripped = text.strip()
     if (
         words <= 25
@@ -395,8 +397,15 @@ def is_chrome_line(text: str) -> bool:
     return bool(_COPYRIGHT_RE.match(stripped))
 
 
-def _words(text: str) -> int:
-    return len(re.findall(r"\w+", text))
+_WORD_RUN_RE = re.compile(r"\w+")
+
+
+def _words(text: str, cap: int | None = None) -> int:
+    """Number of ``\\w+`` words of ``text``; with ``cap``, at most ``cap``: counting stops there, so
+    that telling a short line from a paragraph does not count the paragraph's words."""
+    if cap is None:
+        return len(_WORD_RUN_RE.findall(text))
+    return sum(1 for _ in itertools.islice(_WORD_RUN_RE.finditer(text), cap))
 
 
 def _mostly_links(block: Block, threshold: float) -> bool:
@@ -434,7 +443,7 @@ def clean_blocks(
     seen = 0
     end = len(blocks)
     for i, b in enumerate(blocks):
-        if seen >= END_MARKER_AFTER * total and normalise_line(b.text) in _ENDS and _words(b.text) <= 6:
+        if seen >= END_MARKER_AFTER * total and normalise_line(b.text) in _ENDS and _words(b.text, 7) <= 6:
             end = i
             break
         seen += len(b.text)
@@ -455,7 +464,7 @@ def clean_blocks(
             in_teasers = True
             continue
         if in_teasers:
-            if _mostly_links(b, 0.5) or (b.kind == "item" and _words(text) <= 25):
+            if _mostly_links(b, 0.5) or (b.kind == "item" and _words(text, 26) <= 25):
                 continue
             in_teasers = False
         if b.group in link_groups:
@@ -466,5 +475,5 @@ def clean_blocks(
             continue
         if b.kind != "cell" and is_chrome_line(text):
             continue
-        kept.append(replace(b, text=text))
+        kept.append(b if text is b.text else replace(b, text=text))
     return kept

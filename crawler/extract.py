@@ -333,10 +333,10 @@ def _ld_author(value: Any) -> str | None:
 def _read_meta(tree: HtmlElement) -> _Meta:
     meta = _Meta()
     meta.html_lang = tree.get("lang") or tree.get("xml:lang")
-    title = tree.find(".//title")
+    title = next(tree.iterdescendants("title"), None)
     if title is not None:
         meta.title_tag = title.text_content()
-    for el in tree.iterfind(".//meta"):
+    for el in tree.iterdescendants("meta"):
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
         content = el.get("content")
         if not key or not content:
@@ -361,7 +361,7 @@ def _read_meta(tree: HtmlElement) -> _Meta:
             meta.meta_date = meta.meta_date or _iso_date(content)
         elif key in _AUTHOR_KEYS and "://" not in content:
             meta.meta_author = meta.meta_author or content
-    for link in tree.iterfind(".//link"):
+    for link in tree.iterdescendants("link"):
         if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
             meta.canonical = link.get("href")
             break
@@ -369,7 +369,7 @@ def _read_meta(tree: HtmlElement) -> _Meta:
         text = clean_text(h1.text_content())
         if text:
             meta.h1.append(text)
-    for script in tree.iterfind(".//script"):
+    for script in tree.iterdescendants("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
@@ -607,7 +607,7 @@ def _find_standfirst(
             continue
         if tag not in _STANDFIRST_TAGS:
             continue
-        if el.find(".//script") is not None or el.find(".//style") is not None:
+        if next(el.iterdescendants("script", "style"), None) is not None:
             continue
         text = " ".join(clean_text(el.text_content()).split())
         if len(text) < 30:
@@ -618,9 +618,11 @@ def _find_standfirst(
             continue  # a part of the headline (its second line), not a standfirst
         if first and (first.startswith(norm) or norm.startswith(first)) and not any(d == norm for d in descs):
             return None  # reached the body (or its container) without meeting a standfirst
-        if len(text) > 700 or el.find(".//p") is not None and tag != "p":
+        if len(text) > 700 or tag != "p" and next(el.iterdescendants("p"), None) is not None:
             continue
-        if el.xpath("ancestor::a") or el.find(".//a") is not None and _link_text_share(el) > 0.5:
+        if next(el.iterancestors("a"), None) is not None or (
+            next(el.iterdescendants("a"), None) is not None and _link_text_share(el) > 0.5
+        ):
             continue
         if any(
             d
