@@ -159,12 +159,10 @@ _XML_INVALID_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 def _has_xml_invalid_chars(text: str) -> bool:
     """Whether ``text`` holds a character trafilatura strips before parsing, found at C speed."""
+    if "\ufffe" in text or "\uffff" in text:
+        return True
     data = text.encode("utf-8", "surrogatepass")
-    return (
-        len(data.translate(None, _XML_INVALID_BYTES)) != len(data)
-        or "\ufffe".encode() in data
-        or "\uffff".encode() in data
-    )
+    return len(data.translate(None, _XML_INVALID_BYTES)) != len(data)
 
 
 # trafilatura's parser (trafilatura.utils.HTML_PARSER), its elements all plain HtmlElement: lxml.html's
@@ -191,8 +189,11 @@ def _load_html(text: str) -> HtmlElement | None:
     # load_html and repair_faulty_html for a str, their no-op substitution left out.
     beginning = text[:50].lower()
     if "doctype" in beginning:
-        firstline, _, rest = text.partition("\n")
-        text = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+        end = text.find("\n")
+        if end < 0:
+            text = DOCTYPE_TAG.sub("", text, count=1) + "\n"
+        elif DOCTYPE_TAG.match(text, 0, end):  # else the text stays as it is (no copies of the page)
+            text = DOCTYPE_TAG.sub("", text[:end], count=1) + text[end:]
     for line in text[:4096].splitlines()[:4]:
         if "<html" in line and line.endswith("/>"):
             text = FAULTY_HTML.sub(r"\1>", text, count=1)

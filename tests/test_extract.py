@@ -383,6 +383,9 @@ def test_word_count_counts_chinese_and_japanese_characters():
             "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0//EN' 'http://www.w3.org/TR/xhtml1/DTD/xhtml1.dtd'>\n"
             "<html><body><p>x</p></body></html>"
         ),
+        "<!DOCTYPE html><html><body><p>no line break</p></body></html>",
+        "<!DOCTYPE html SYSTEM 'http://example.com/x.dtd'><html><body><p>no line break</p></body></html>",
+        "<!doctype html>\n<html><body><p>x</p></body></html>",
         "<html/>\n<body><p>hello</p></body>",
         "<html lang='en'><body><p>a\x00b\x0bc\ufffe d</p></body></html>",
         "<?xml version='1.0' encoding='utf-8'?><html><body><p>x</p></body></html>",
