@@ -401,11 +401,19 @@ _WORD_RUN_RE = re.compile(r"\w+")
 
 
 def _words(text: str, cap: int | None = None) -> int:
-    """Number of ``\\w+`` words of ``text``; with ``cap``, at most ``cap``: counting stops there, so
-    that telling a short line from a paragraph does not count the paragraph's words."""
-    if cap is None:
-        return len(_WORD_RUN_RE.findall(text))
-    return sum(1 for _ in itertools.islice(_WORD_RUN_RE.finditer(text), cap))
+    """Number of ``\\w+`` words of ``text``; with ``cap``, at most ``cap``: a text of that many words
+    or more is told by a match over its first ``cap`` words, so that telling a short line from a
+    paragraph does not count the paragraph's words."""
+    if cap is not None and _at_least_words(cap).match(text):
+        return cap
+    return len(_WORD_RUN_RE.findall(text))
+
+
+@functools.lru_cache(maxsize=16)
+def _at_least_words(n: int) -> re.Pattern[str]:
+    """A pattern that matches a text of ``n`` or more ``\\w+`` words (possessive: a word is never
+    split to make up the count)."""
+    return re.compile(rf"\W*+(?:\w++\W*+){{{n}}}")
 
 
 def _mostly_links(block: Block, threshold: float) -> bool:
