@@ -175,6 +175,8 @@ _INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _TRIM_CHARS = " \t" + _SEPARATORS + "…\"'“”‘’()[]{}*#🔴▶►→⟶"
 
 
+# Cached: extraction normalises the same block and card texts several times over.
+@functools.lru_cache(maxsize=4096)
 def normalise_line(line: str) -> str:
     """Casefolded line without invisible characters, outer punctuation and repeated spaces."""
     line = unicodedata.normalize("NFC", line)
