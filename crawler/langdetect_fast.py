@@ -63,20 +63,22 @@ class FastDetector(Detector):  # type: ignore[misc]
         as numpy arrays: the same roundings as langdetect's loop over floats.
         """
         self.cleaning_text()
-        # The profile row of each n-gram occurrence, in _extract_ngrams' order: the same draws pick
-        # the same n-grams.
+        # The n-grams in _extract_ngrams' order: the same draws pick the same n-grams.
         known = self.word_lang_prob_map
-        cache = _WORD_ROWS
+        cache = _WORD_NGRAMS
         if len(cache) > _CACHE_MAX:
             cache.clear()
-        rows: list[np.ndarray] = []
+        ngrams: list[str] = []
         for word in _words(self.text):
-            word_rows = cache.get(word)
-            if word_rows is None:
-                word_rows = cache[word] = [_profile_row(w, known) for w in _word_ngrams(word, known)]
-            rows += word_rows
-        if not rows:
+            grams = cache.get(word)
+            if grams is None:
+                grams = cache[word] = _word_ngrams(word, known)
+            ngrams += grams
+        if not ngrams:
             raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        rows = _ROWS
+        if len(rows) > _CACHE_MAX:
+            rows.clear()
         langprob = np.zeros(len(self.langlist))
         rng = self.random
         rng.seed(self.seed)
@@ -88,7 +90,11 @@ class FastDetector(Detector):  # type: ignore[misc]
             weight = alpha / self.BASE_FREQ
             i = 0
             while True:
-                prob *= choice(rows) + weight
+                ngram = choice(ngrams)
+                row = rows.get(ngram)
+                if row is None:  # an array only for the n-grams drawn, a fraction of the text's
+                    row = rows[ngram] = np.array(known[ngram])
+                prob *= row + weight
                 if i % 5 == 0:
                     prob /= sum(prob.tolist())  # Python's sum: langdetect's order of additions
                     if prob.max() > conv or i >= limit:
@@ -107,9 +113,10 @@ class _NormalisedChars(dict[int, str]):
 
 
 _NORMALISE = _NormalisedChars()
-# Caches of n-grams per word and profile rows per n-gram, emptied when they grow past this.
+# Caches of the n-grams of each word and of the profile row (probability per language) of each
+# n-gram as an array, emptied when they grow past this.
 _CACHE_MAX = 20_000
-_WORD_ROWS: dict[str, list[np.ndarray]] = {}
+_WORD_NGRAMS: dict[str, list[str]] = {}
 _ROWS: dict[str, np.ndarray] = {}
 
 
@@ -149,13 +156,3 @@ def _word_ngrams(word: str, known: dict[str, list[float]]) -> list[str]:
             if n >= 3 and grams in known:
                 result.append(grams)
     return result
-
-
-def _profile_row(ngram: str, known: dict[str, list[float]]) -> np.ndarray:
-    """The profile row of ``ngram`` (its probability in each language) as an array."""
-    row = _ROWS.get(ngram)
-    if row is None:
-        if len(_ROWS) > _CACHE_MAX:
-            _ROWS.clear()
-        row = _ROWS[ngram] = np.array(known[ngram])
-    return row
