@@ -39,7 +39,7 @@ from archive.store import (
 )
 from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning, word_count
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
-from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout
+from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout, use_batch_scheduling
 from crawler.urls import domain_of
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ class ExtractPipeline:
         self.timeout = settings.getfloat("CRAWLER_EXTRACT_TIMEOUT", 5.0)
         self.max_pages = settings.getint("CRAWLER_WORKER_MAX_PAGES", 500)
         self.queue_size = settings.getint("CRAWLER_EXTRACT_QUEUE", 0) or 2 * self.workers
+        self.batch_scheduling = settings.getbool("CRAWLER_BATCH_SCHEDULING", True)
         self.pool: ExtractionPool | None = None
         self._slots = asyncio.Semaphore(self.queue_size)
         self.site_lines = SiteLinesCache.from_settings(settings)
@@ -150,6 +151,8 @@ class ExtractPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
+        if self.batch_scheduling and not use_batch_scheduling():
+            logger.debug("SCHED_BATCH not available: the crawl keeps the default scheduling policy")
         self.pool = ExtractionPool(
             self.workers,
             func=extract_page,

@@ -74,6 +74,10 @@ CRAWLER_WORKER_MAX_PAGES = 500
 # of extraction (see also SCRAPER_SLOT_MAX_ACTIVE_SIZE).
 CRAWLER_EXTRACT_QUEUE = 0
 
+# Run the crawl (its threads, the extraction workers) under Linux's SCHED_BATCH policy, so that the
+# reactor's frequent wake-ups do not preempt workers in mid-page (a few percent more articles/s).
+CRAWLER_BATCH_SCHEDULING = True
+
 # Archive writes are batched: one transaction per this many records, or after this many seconds.
 ARCHIVE_BATCH_SIZE = 100
 ARCHIVE_BATCH_SECONDS = 0.2

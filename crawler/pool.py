@@ -38,12 +38,33 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any, Self
 
-__all__ = ["ExtractionPool", "PoolClosed", "PoolError", "TaskFailed", "TaskTimeout"]
+__all__ = ["ExtractionPool", "PoolClosed", "PoolError", "TaskFailed", "TaskTimeout", "use_batch_scheduling"]
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 _STOP = object()
+
+
+def use_batch_scheduling() -> bool:
+    """Put every thread of this process (and so the processes it starts) under Linux's SCHED_BATCH
+    policy; False where there is none.
+
+    A crawl is a batch job: its reactor wakes up for every packet and item, and under the default
+    policy each wake-up preempts an extraction worker in the middle of a page, which costs the
+    worker its caches. Batch threads do not preempt on wake-up; they run when a worker waits for
+    its next page or its time slice ends. Measured on a 2-CPU machine: workers' CPU per page -5%,
+    articles per second +5-7% (bench/RESULTS.md).
+    """
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is None or not os.path.isdir("/proc/self/task"):
+        return False
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            os.sched_setscheduler(int(tid), policy, os.sched_param(0))
+    except (OSError, ValueError):  # a thread that just ended; a system that forbids it
+        return False
+    return True
 
 
 class PoolError(Exception):

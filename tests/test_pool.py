@@ -7,6 +7,8 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
@@ -15,7 +17,7 @@ from archive.store import utcnow
 from crawler.items import Article, RawPage
 from crawler.pool import ExtractionPool, PoolClosed, TaskFailed, TaskTimeout
 from pipelines import ExtractedPage, StorePipeline
-from tests.conftest import FAST, run_scrapy
+from tests.conftest import FAST, REPO, run_scrapy
 
 
 # Task functions: module level, so that workers can unpickle them by name.
@@ -273,3 +275,25 @@ def test_batched_writes_keep_per_item_outcomes(tmp_path):
     assert _query(db, "SELECT count(*) FROM article_versions") == [(1,)]
     stats = crawler.stats.get_stats()
     assert stats["archive/new"] == 2 and stats["archive/duplicate"] == 1 and stats["archive/changed"] == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+def test_batch_scheduling_reaches_threads_and_workers():
+    """use_batch_scheduling puts the process's threads under SCHED_BATCH, and the extraction
+    workers started afterwards inherit it (run in a child process: pytest's own stays as it is)."""
+    code = (
+        "import os, threading\n"
+        "from crawler.pool import ExtractionPool, use_batch_scheduling\n"
+        "assert os.sched_getscheduler(0) == os.SCHED_OTHER\n"
+        "assert use_batch_scheduling()\n"
+        "seen = []\n"
+        "t = threading.Thread(target=lambda: seen.append(os.sched_getscheduler(0))); t.start(); t.join()\n"
+        "with ExtractionPool(1, func=os.sched_getscheduler, preload=['os']) as pool:\n"
+        "    worker = pool.submit(0).result(timeout=60)\n"
+        "print(os.sched_getscheduler(0) == os.SCHED_BATCH, seen == [os.SCHED_BATCH], worker == os.SCHED_BATCH)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "True"]
