@@ -243,6 +243,14 @@ class ExtractionPool:
                 self.counts["started"] += 1
         return worker
 
+    def _try_start(self, slot: int) -> None:
+        """Start the slot's worker ahead of its next task; a failure is logged, and the next task
+        tries again (and fails with TaskFailed if it cannot)."""
+        try:
+            self._worker(slot)
+        except (OSError, RuntimeError) as exc:
+            logger.error("cannot start an extraction worker: %s", exc)
+
     def _retire(self, slot: int, *, kill: bool) -> None:
         worker = self._workers[slot]
         if worker is None:
@@ -253,7 +261,7 @@ class ExtractionPool:
 
     def _supervise(self, slot: int) -> None:
         try:
-            self._worker(slot)  # start now: the first task finds a warm worker
+            self._try_start(slot)  # start now: the first task finds a warm worker
             while True:
                 waited = time.monotonic()
                 task = self._queue.get()
@@ -269,15 +277,21 @@ class ExtractionPool:
             self._retire(slot, kill=False)
 
     def _run(self, slot: int, future: Future[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        worker = self._worker(slot)
+        try:
+            worker = self._worker(slot)
+        except (OSError, RuntimeError) as exc:  # no process can be started: the task fails, not hangs
+            self._count("tasks")
+            self._count("lost")
+            future.set_exception(TaskFailed(f"cannot start an extraction worker: {exc}"))
+            return
         try:
             worker.conn.send((args, kwargs))
         except (BrokenPipeError, OSError):  # it died while idle: start another and try once more
             self._retire(slot, kill=True)
-            worker = self._worker(slot)
             try:
+                worker = self._worker(slot)
                 worker.conn.send((args, kwargs))
-            except (BrokenPipeError, OSError) as exc:
+            except (BrokenPipeError, OSError, RuntimeError) as exc:
                 self._fail(slot, future, TaskFailed(f"worker unreachable: {exc}"), "lost")
                 return
         except (TypeError, AttributeError, ValueError) as exc:  # unpicklable arguments
@@ -310,7 +324,7 @@ class ExtractionPool:
         if self.max_tasks and worker.tasks >= self.max_tasks:
             self._retire(slot, kill=False)
             self._count("recycled")
-            self._worker(slot)
+            self._try_start(slot)
 
     def _fail(self, slot: int, future: Future[Any], exc: PoolError, key: str) -> None:
         """Abandon the slot's worker (killed), record the failure, start a replacement."""
@@ -319,4 +333,4 @@ class ExtractionPool:
         self._count(key)
         future.set_exception(exc)
         if not self._closed:
-            self._worker(slot)
+            self._try_start(slot)

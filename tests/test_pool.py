@@ -297,3 +297,18 @@ def test_batch_scheduling_reaches_threads_and_workers():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "True", "True"]
+
+
+def test_a_worker_that_cannot_start_fails_its_tasks_instead_of_hanging(monkeypatch):
+    import crawler.pool as pool_module
+
+    def cannot_start(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(pool_module, "_Worker", cannot_start)
+    with ExtractionPool(2, func=len, timeout=5, start_method="fork") as pool:
+        futures = [pool.submit(b"page") for _ in range(3)]
+        for future in futures:
+            with pytest.raises(TaskFailed, match="cannot start an extraction worker: no more processes"):
+                future.result(timeout=10)
+    assert pool.counts["lost"] == 3
