@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticlePage, ArticleVersion, CrawlRun, FetchFailure
@@ -37,8 +37,8 @@ NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
 
 _WS = re.compile(r"\s+")
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # how every Zstandard frame begins
-_INSERT_ARTICLE = Article.__table__.insert()
-_INSERT_PAGE = ArticlePage.__table__.insert()
+_INSERT_ARTICLE = insert(Article.metadata.tables[Article.__tablename__])
+_INSERT_PAGE = insert(ArticlePage.metadata.tables[ArticlePage.__tablename__])
 ARTICLE_FIELDS = frozenset(c.key for c in Article.__table__.columns) - {"id"}
 # Set by fetching, not by extraction: re-extraction leaves them alone.
 _FETCH_FIELDS = frozenset(
@@ -137,7 +137,10 @@ def store_article(session: Session, record: Mapping[str, Any]) -> str:
         # A new URL, what a crawl mostly stores: one INSERT of the table's compiled statement (the
         # ORM's unit of work costs more than the SQL here).
         result = session.connection().execute(_INSERT_ARTICLE, values)
-        article_id = result.inserted_primary_key[0]
+        key = result.inserted_primary_key
+        if key is None:  # not on a one-row INSERT into a table with an integer key
+            raise RuntimeError(f"no id for the new article {values['url']}")
+        article_id = key[0]
         if record.get("html_z") is not None:
             session.connection().execute(_INSERT_PAGE, _page_values(record, article_id))
         return NEW
