@@ -59,6 +59,20 @@ class Extraction:
     lines: list[str] | None = None  # lines_for_learning, when boilerplate learning is on
     html_z: bytes | None = None  # the raw page compressed for article_pages, when it is kept
 
+    @classmethod
+    def of(
+        cls, article: Article, html: bytes, *, keep_html: bool = False, learn_lines: bool = False
+    ) -> Extraction:
+        """What the archive needs of ``article``, extracted from the raw page ``html``."""
+        text = article.text
+        return cls(
+            article=article,
+            words=word_count(text),
+            text_hash=content_hash(text),
+            lines=lines_for_learning(article) if learn_lines else None,
+            html_z=compress_html(html) if keep_html else None,
+        )
+
 
 def extract_page(
     html: bytes,
@@ -77,14 +91,7 @@ def extract_page(
     )
     if article is None:
         return None
-    text = article.text
-    return Extraction(
-        article=article,
-        words=word_count(text),
-        text_hash=content_hash(text),
-        lines=lines_for_learning(article) if learn_lines else None,
-        html_z=compress_html(html) if keep_html else None,
-    )
+    return Extraction.of(article, html, keep_html=keep_html, learn_lines=learn_lines)
 
 
 @dataclass
@@ -92,8 +99,11 @@ class ExtractedPage:
     """A fetched page with its extracted article, on its way to the archive."""
 
     page: RawPage
-    article: Article
-    extraction: Extraction | None = None  # as the worker sent it (None: made elsewhere, e.g. in tests)
+    extraction: Extraction  # as the worker sent it
+
+    @property
+    def article(self) -> Article:
+        return self.extraction.article
 
 
 class Dropped(DropItem):
@@ -194,7 +204,7 @@ class ExtractPipeline:
             return _skipped(self.crawler, item, "not_article")
         if extraction.words < self.min_words:
             return _skipped(self.crawler, item, "empty_body")
-        return ExtractedPage(item, extraction.article, extraction)
+        return ExtractedPage(item, extraction)
 
     def _failed(self, page: RawPage, reason: str, detail: str) -> FetchFailed:
         logger.warning("%s: %s (%s)", reason, page.url, (detail.strip().splitlines() or ["?"])[-1])
@@ -260,10 +270,9 @@ def article_record(
         extractor_version=EXTRACTOR_VERSION,
         text_hash=extraction.text_hash if extraction else None,
     )
-    if keep_html and extraction is not None and extraction.html_z is not None:
-        html_z: bytes | None = extraction.html_z
-    else:
-        html_z = compress_html(page.html) if keep_html else None
+    html_z = None
+    if keep_html:
+        html_z = extraction.html_z if extraction and extraction.html_z else compress_html(page.html)
     return {
         "url": page.url,
         "domain": domain_of(page.final_url),
@@ -346,20 +355,11 @@ class StorePipeline:
         if not isinstance(item, ExtractedPage):
             return item
         extraction = item.extraction
-        record = article_record(item.page, item.article, keep_html=False, extraction=extraction)
-        if self.keep_html:
-            if extraction is not None and extraction.html_z is not None:
-                record["html_z"] = extraction.html_z
-            else:  # compressed in a thread (it lets go of the GIL), not on the reactor
-                loop = asyncio.get_running_loop()
-                record["html_z"] = await loop.run_in_executor(None, compress_html, item.page.html)
+        # The raw page comes compressed from the worker (ExtractPipeline asks for it when it is kept).
+        record = article_record(item.page, item.article, keep_html=self.keep_html, extraction=extraction)
         lines: list[str] | None = None
         if self.learn_lines:
-            lines = (
-                extraction.lines
-                if extraction and extraction.lines is not None
-                else lines_for_learning(item.article)
-            )
+            lines = extraction.lines if extraction.lines is not None else lines_for_learning(item.article)
         outcome = await self._write(lambda session: _store(session, record, lines))
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:
@@ -491,7 +491,8 @@ class RecordPipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ExtractedPage):
-            return json_record_from_article(article_record(item.page, item.article, keep_html=False))
+            record = article_record(item.page, item.article, keep_html=False, extraction=item.extraction)
+            return json_record_from_article(record)
         if isinstance(item, FetchFailed | NotModifiedPage):
             raise DropItem(f"not an article ({type(item).__name__}): {item.url}", log_level="DEBUG")
         return item

@@ -16,7 +16,7 @@ import pytest
 from archive.store import utcnow
 from crawler.items import Article, RawPage
 from crawler.pool import ExtractionPool, PoolClosed, TaskFailed, TaskTimeout
-from pipelines import ExtractedPage, StorePipeline
+from pipelines import ExtractedPage, Extraction, StorePipeline
 from tests.conftest import FAST, REPO, run_scrapy
 
 
@@ -224,7 +224,8 @@ def _extracted(
         content_type="text/html",
         fetched_at=utcnow(),
     )
-    return ExtractedPage(page, Article(title="A title", lede=lede, body=body, lang="en"))  # type: ignore[arg-type]
+    article = Article(title="A title", lede=lede, body=body, lang="en")  # type: ignore[arg-type]
+    return ExtractedPage(page, Extraction.of(article, page.html))
 
 
 def test_batched_writes_keep_per_item_outcomes(tmp_path):
