@@ -29,7 +29,7 @@ from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, fromstring_bytes, load_h
 from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_to_unicode
 
-from crawler.boilerplate import Block, clean_blocks, is_site_line, normalise_line, site_lines_of
+from crawler.boilerplate import Block, CharRemover, clean_blocks, is_site_line, normalise_line, site_lines_of
 from crawler.items import Article
 from crawler.lang import detect_language, normalise_lang
 
@@ -65,10 +65,7 @@ def _mark_ranges() -> str:
 _WORD_RE = re.compile(rf"\w[\w{_mark_ranges()}]*", re.UNICODE)
 # Soft hyphens, zero-width spaces, word joiners, BOMs and direction marks carry no text. Zero-width
 # (non-)joiners stay: Persian and Indic scripts spell words with them.
-_INVISIBLE_CHARS = "\u00ad\u200b\u2060\ufeff\u200e\u200f"
-_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
-# Found by a regex before str.translate runs: translate is slow on non-ASCII text.
-_INVISIBLE_RE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_remove_invisible = CharRemover("\u00ad\u200b\u2060\ufeff\u200e\u200f")
 # Runs of spaces and tabs, no-break and other spaces, become one space: matched are only the runs
 # that change (two or more characters, or one that is not a plain space), much the cheaper.
 _SPACE_CHARS = "\t\u00a0\u2000-\u200a\u202f\u205f"
@@ -116,9 +113,7 @@ def clean_text(text: str) -> str:
 
     The page's Unicode normalisation form is kept (an NFD page stays NFD): the text is the page's.
     """
-    if not text.isascii() and _INVISIBLE_RE.search(text):
-        text = text.translate(_INVISIBLE)
-    return _SPACES_RE.sub(" ", text).strip()
+    return _SPACES_RE.sub(" ", _remove_invisible(text)).strip()
 
 
 def _sniff_encoding(body: bytes) -> str | None:
