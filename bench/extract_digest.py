@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from crawler.extract import EXTRACTOR_VERSION, extract  # noqa: E402
+from crawler.extract import EXTRACTOR_VERSION, extract
 
 __all__ = ["CORPORA", "DIGEST_FILE", "FIELDS", "compute", "main"]
 

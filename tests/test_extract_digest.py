@@ -24,7 +24,9 @@ REGENERATE = (
 
 def _bench() -> ModuleType:
     """bench/extract_digest.py, loaded as a module (bench/ is scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location("bench_extract_digest", REPO / "bench" / "extract_digest.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_extract_digest", REPO / "bench" / "extract_digest.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
