@@ -37,9 +37,10 @@ from archive.store import (
     store_article,
     utcnow,
 )
-from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning, word_count
+from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout, use_batch_scheduling
+from crawler.text import word_count
 from crawler.urls import domain_of
 
 logger = logging.getLogger(__name__)

@@ -9,10 +9,11 @@ given (about 0.5 KB), not the texts.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Hashable
 
 from datasketch import MinHash, MinHashLSH
+
+from crawler.text import spaced_words
 
 __all__ = ["NearDuplicateIndex", "shingles"]
 
@@ -20,19 +21,9 @@ SHINGLE_WORDS = 5
 NUM_PERM = 64
 
 
-def _words(text: str) -> list[str]:
-    # Split on whitespace and trim punctuation: \w would cut Indic words at their vowel signs.
-    words = []
-    for token in unicodedata.normalize("NFC", text).casefold().split():
-        token = "".join(ch for ch in token if unicodedata.category(ch)[0] in "LMN")
-        if token:
-            words.append(token)
-    return words
-
-
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     """The set of ``size``-word shingles of ``text`` (the whole text as one when shorter)."""
-    words = _words(text)
+    words = spaced_words(text)
     if len(words) <= size:
         return {" ".join(words).encode("utf-8")} if words else set()
     return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}

@@ -4,6 +4,7 @@ The pass works on :class:`Block` objects (one paragraph, subheading or list item
 its text was link text). A block is removed only as a whole: a known boilerplate line ("Share this
 article", "यह भी पढ़ें- ..."), a line that is mostly links, a teaser/link list, or the link list that
 follows a "Latest Videos"/"Related" heading. An article sentence that merely contains such words stays.
+Lines are compared by :func:`crawler.text.normalise_line` (re-exported here).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import functools
 import itertools
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+
+from crawler.text import LINE_SEPARATORS, normalise_line, word_run_count
 
 __all__ = [
     "BOILERPLATE_LINES",
@@ -167,38 +169,6 @@ END_MARKERS: frozenset[str] = frozenset(
 # An end marker counts only after this share of the text's characters.
 END_MARKER_AFTER = 0.5
 
-_SEPARATORS = ":-–—|»>›•·,.;!/"
-
-
-class CharRemover:
-    """A callable that removes the characters ``chars`` from a text.
-
-    They are looked for by a regex before ``str.translate`` runs: translate is about ten times slower
-    on non-ASCII text, and nearly no text holds any of them.
-    """
-
-    def __init__(self, chars: str) -> None:
-        self._table = dict.fromkeys(map(ord, chars), None)
-        self._find = re.compile(f"[{re.escape(chars)}]")
-
-    def __call__(self, text: str) -> str:
-        if text.isascii() or not self._find.search(text):
-            return text
-        return text.translate(self._table)
-
-
-_remove_invisible = CharRemover("\u00ad\u200b\u200c\u200d\u2060\ufeff")
-_TRIM_CHARS = " \t" + _SEPARATORS + "…\"'“”‘’()[]{}*#🔴▶►→⟶"
-
-
-# Cached: extraction normalises the same block and card texts several times over.
-@functools.lru_cache(maxsize=4096)
-def normalise_line(line: str) -> str:
-    """Casefolded line without invisible characters, outer punctuation and repeated spaces."""
-    line = _remove_invisible(unicodedata.normalize("NFC", line))
-    # split() breaks at the characters regex \s matches: each run of them becomes one space.
-    return " ".join(line.split()).strip(_TRIM_CHARS).casefold()
-
 
 def _norm_set(lines: Iterable[str]) -> frozenset[str]:
     if isinstance(lines, frozenset):
@@ -244,7 +214,7 @@ def _has_prefix(norm: str, prefixes: Sequence[str]) -> bool:
             rest = norm[len(prefix) :]
             # The prefix must end at a separator ("Also read: ...", "यह भी पढ़ें- ...") so that an
             # article sentence starting with the same words ("Read more books ...") stays.
-            if not rest or rest[0] in _SEPARATORS or rest.lstrip()[:1] in tuple(_SEPARATORS):
+            if not rest or rest[0] in LINE_SEPARATORS or rest.lstrip()[:1] in tuple(LINE_SEPARATORS):
                 return True
     return False
 
@@ -263,11 +233,11 @@ def _is_boilerplate_norm(norm: str, extra_lines: frozenset[str], extra_prefixes:
         return True
     if norm in _LINES or norm in extra_lines:
         return True
-    if norm.startswith(_CALLS) and _words(norm) <= CALL_MAX_WORDS:
+    if norm.startswith(_CALLS) and word_run_count(norm) <= CALL_MAX_WORDS:
         return True
-    if _FOLLOW_RE.match(norm) and _words(norm) <= 2 * CALL_MAX_WORDS:
+    if _FOLLOW_RE.match(norm) and word_run_count(norm) <= 2 * CALL_MAX_WORDS:
         return True
-    if norm.startswith(_NOTICES) and _words(norm) <= NOTICE_MAX_WORDS:
+    if norm.startswith(_NOTICES) and word_run_count(norm) <= NOTICE_MAX_WORDS:
         return True
     return _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
 
@@ -360,7 +330,7 @@ def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
     promo = [
         i
         for i, b in enumerate(blocks)
-        if _words(b.text, PROMO_MAX_WORDS + 1) <= PROMO_MAX_WORDS and _PROMO_RE.search(b.text)
+        if word_run_count(b.text, PROMO_MAX_WORDS + 1) <= PROMO_MAX_WORDS and _PROMO_RE.search(b.text)
     ]
     drop: set[int] = set()
     for i in promo:
@@ -370,7 +340,7 @@ def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
             drop.add(i)
     for a, b in itertools.pairwise(promo):
         between = range(a + 1, b)
-        if b - a <= PROMO_WINDOW and all(_words(blocks[i].text, 13) <= 12 for i in between):
+        if b - a <= PROMO_WINDOW and all(word_run_count(blocks[i].text, 13) <= 12 for i in between):
             drop.update((a, b, *between))
     return drop
 
@@ -378,7 +348,7 @@ def _promo_widgets(blocks: Sequence[Block]) -> set[int]:
 def is_chrome_line(text: str) -> bool:
     """A line of page furniture rather than article text: a bare date, a byline, a photo credit,
     a copyright notice. Only short lines qualify; sentences stay."""
-    words = _words(text, 26)  # every test below is of at most 25 words
+    words = word_run_count(text, 26)  # every test below is of at most 25 words
     stripped = text.strip()
     if (
         words <= 25
@@ -411,25 +381,6 @@ def is_chrome_line(text: str) -> bool:
     if _URL_LINE_RE.match(stripped) or (words <= 14 and _EMAIL_RE.search(stripped)):
         return True  # a bare address, "Write to the author at name@example.com"
     return bool(_COPYRIGHT_RE.match(stripped))
-
-
-_WORD_RUN_RE = re.compile(r"\w+")
-
-
-def _words(text: str, cap: int | None = None) -> int:
-    """Number of ``\\w+`` words of ``text``; with ``cap``, at most ``cap``: a text of that many words
-    or more is told by a match over its first ``cap`` words, so that telling a short line from a
-    paragraph does not count the paragraph's words."""
-    if cap is not None and _at_least_words(cap).match(text):
-        return cap
-    return len(_WORD_RUN_RE.findall(text))
-
-
-@functools.lru_cache(maxsize=16)
-def _at_least_words(n: int) -> re.Pattern[str]:
-    """A pattern that matches a text of ``n`` or more ``\\w+`` words (possessive: a word is never
-    split to make up the count)."""
-    return re.compile(rf"\W*+(?:\w++\W*+){{{n}}}")
 
 
 def _mostly_links(block: Block, threshold: float) -> bool:
@@ -467,7 +418,11 @@ def clean_blocks(
     seen = 0
     end = len(blocks)
     for i, b in enumerate(blocks):
-        if seen >= END_MARKER_AFTER * total and normalise_line(b.text) in _ENDS and _words(b.text, 7) <= 6:
+        if (
+            seen >= END_MARKER_AFTER * total
+            and normalise_line(b.text) in _ENDS
+            and word_run_count(b.text, 7) <= 6
+        ):
             end = i
             break
         seen += len(b.text)
@@ -488,7 +443,7 @@ def clean_blocks(
             in_teasers = True
             continue
         if in_teasers:
-            if _mostly_links(b, 0.5) or (b.kind == "item" and _words(text, 26) <= 25):
+            if _mostly_links(b, 0.5) or (b.kind == "item" and word_run_count(text, 26) <= 25):
                 continue
             in_teasers = False
         if b.group in link_groups:

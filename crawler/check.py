@@ -23,14 +23,14 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.boilerplate import SECTION_MARKERS, CharRemover, is_boilerplate_line, normalise_line
+from crawler.boilerplate import SECTION_MARKERS, is_boilerplate_line
+from crawler.text import line_key, normalise_line
 from crawler.urls import SeedFileError, normalize, read_url_list, valid_http_url
 
 __all__ = [
@@ -69,7 +69,6 @@ LEAKED = "leaked boilerplate"
 NOT_ARCHIVED = "not archived"
 VERDICTS = (CLEAN, MISSING, OUT_OF_ORDER, LEAKED, NOT_ARCHIVED)
 
-_remove_invisible = CharRemover("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _MARKERS = frozenset(normalise_line(m) for m in SECTION_MARKERS)
 _SENTENCE_END = tuple(".!?।॥。！？؟…")
 _CLOSERS = "\"'”’»)]"
@@ -137,13 +136,6 @@ def read_seed(path: str | Path) -> TextSeed | UrlSeed:
 
 # ------------------------------------------------------------------------------------------------
 # Comparing texts
-
-
-def line_key(text: str) -> str:
-    """The comparison key of a line: NFC, case-folded, punctuation/symbols as spaces, spaces collapsed."""
-    text = _remove_invisible(unicodedata.normalize("NFC", text)).casefold()
-    chars = [" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text]
-    return " ".join("".join(chars).split())
 
 
 def _shingles(key: str) -> set[str]:

@@ -30,7 +30,8 @@ BATCH = 200
 
 def extracted_fields(article: Extracted, final_url: str) -> dict[str, Any]:
     """The archive columns an extraction sets (the same as a crawl's, via ``extraction_columns``)."""
-    from crawler.extract import EXTRACTOR_VERSION, word_count
+    from crawler.extract import EXTRACTOR_VERSION
+    from crawler.text import word_count
 
     return extraction_columns(
         article, final_url, words=word_count(article.text), extractor_version=EXTRACTOR_VERSION
@@ -58,8 +59,8 @@ def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool
         EXTRACTOR_VERSION,
         ExtractOptions,
         extract,
-        word_count,
     )
+    from crawler.text import word_count
 
     since_at = _parse_since(since)
     engine = open_archive(db_url, must_exist=True)

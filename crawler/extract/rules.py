@@ -13,8 +13,8 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.boilerplate import Block, normalise_line
-from crawler.text import clean_text, folded_words, word_count
+from crawler.boilerplate import Block
+from crawler.text import clean_text, folded_words, normalise_line, word_count
 
 __all__ = [
     "AUTHOR_NOTE_MAX_BLOCKS",

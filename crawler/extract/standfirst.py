@@ -9,9 +9,9 @@ from html import unescape
 
 from lxml.html import HtmlElement
 
-from crawler.boilerplate import Block, normalise_line
+from crawler.boilerplate import Block
 from crawler.extract.metadata import PageMeta
-from crawler.text import clean_text, folded_words, word_count
+from crawler.text import clean_text, folded_words, normalise_line, word_count
 
 __all__ = ["find_standfirst", "similar", "split_lede"]
 

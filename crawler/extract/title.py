@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from crawler.boilerplate import normalise_line
 from crawler.extract.metadata import PageMeta
-from crawler.text import clean_text, folded_words
+from crawler.text import WORD_RUN_RE, clean_text, folded_words, normalise_line
 
 __all__ = ["headline_variants", "pick_title"]
 
@@ -28,13 +27,13 @@ def _strip_site(title: str, site_names: list[str]) -> str:
     if len(parts) < 2:
         return title
     sites = {normalise_line(s) for s in site_names if s}
-    site_tokens = {t for s in sites for t in re.findall(r"\w+", s)}
+    site_tokens = {t for s in sites for t in WORD_RUN_RE.findall(s)}
 
     def is_site(part: str) -> bool:
         norm = normalise_line(part)
         if norm in sites or any(len(s) >= 4 and (s in norm or norm in s) for s in sites):
             return True
-        tokens = re.findall(r"\w+", norm)
+        tokens = WORD_RUN_RE.findall(norm)
         return bool(tokens) and all(t in site_tokens for t in tokens)
 
     n = len(parts)
