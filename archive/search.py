@@ -24,6 +24,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from crawler.text import CJK_CHARS
+
 __all__ = ["FTS_TABLE", "SearchError", "SearchHit", "ensure_search_index", "has_search_index", "search"]
 
 FTS_TABLE = "articles_fts"
@@ -49,9 +51,7 @@ _DDL = (
 )
 
 # Scripts without spaces between words: Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar, Hangul is spaced.
-_SPACELESS = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-)
+_SPACELESS = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{CJK_CHARS}]")
 _SNIPPET_CHARS = 90
 
 

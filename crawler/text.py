@@ -29,6 +29,7 @@ import re
 import unicodedata
 
 __all__ = [
+    "CJK_CHARS",
     "INVISIBLE_IN_KEYS",
     "INVISIBLE_IN_TEXT",
     "LINE_SEPARATORS",
@@ -98,8 +99,9 @@ WORD_RUN_RE = re.compile(r"\w+")
 
 # Chinese and Japanese are written without spaces: each ideograph or kana counts as a word, as
 # word processors count them; otherwise a whole sentence would be one "word".
-_CJK_CHAR = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RE = re.compile(f"[{_CJK_CHAR}]")
+# Character-class ranges of kana and Han ideographs.
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{CJK_CHARS}]")
 
 
 def word_count(text: str | None) -> int:
