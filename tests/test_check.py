@@ -343,6 +343,7 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 # -- end to end -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["crawl", "demo"])
 def test_crawl_then_check_the_shared_seed_is_clean(site, tmp_path, how):
     """A real crawl of the sample site (which holds the seed's article), then `crawler check` on the seeds:

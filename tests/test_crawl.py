@@ -12,6 +12,9 @@ import pytest
 from archive.export import DEFAULT_FIELDS
 from tests.conftest import FAST, REPO, run_cli, run_scrapy
 
+# Every test here starts crawl subprocesses.
+pytestmark = pytest.mark.slow
+
 
 def _rows(db: Path, sql: str, *args: object) -> list[tuple]:
     con = sqlite3.connect(db)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from tests.conftest import run_cli
 
 
+@pytest.mark.slow
 def test_demo_archives_sample_site_and_is_repeatable(tmp_path, manifest):
     db = tmp_path / "archive.db"
     first = run_cli("demo", "--db", f"sqlite:///{db}", cwd=tmp_path)

@@ -66,6 +66,7 @@ def article_hits(server: SiteServer, paths: list[str], status: int) -> int:
         return sum(n for (m, p, s), n in server.hits.items() if m == "GET" and p in paths and s == status)
 
 
+@pytest.mark.slow
 def test_second_run_within_revisit_interval_requests_no_article_full_run_all(gazette, tmp_path):
     server, _, paths = gazette
     db = tmp_path / "a.db"
@@ -86,6 +87,7 @@ def test_second_run_within_revisit_interval_requests_no_article_full_run_all(gaz
     assert run["unchanged"] == N and run["not_requested"] == 0 and run["not_modified"] == 0
 
 
+@pytest.mark.slow
 def test_conditional_requests_answered_304_cost_no_extraction(gazette, tmp_path):
     server, root, paths = gazette
     db = tmp_path / "a.db"
@@ -142,6 +144,7 @@ def test_conditional_requests_answered_304_cost_no_extraction(gazette, tmp_path)
     assert "+" + new_paras[1] in proc.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_sitemap_lastmod_skips_unchanged_pages(gazette, tmp_path):
     server, root, paths = gazette
     db = tmp_path / "a.db"

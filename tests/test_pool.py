@@ -155,6 +155,7 @@ def _stat(log: str, key: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+@pytest.mark.slow
 def test_crawl_through_pool_archives_complete_rows(site, manifest, tmp_path):
     """Two workers recycled every 3 pages, batches of 4: every article archived whole, exported once."""
     db, items, log = _crawl(
@@ -196,6 +197,7 @@ def test_crawl_through_pool_archives_complete_rows(site, manifest, tmp_path):
     assert not [k for k in json.loads(failures) if k.startswith("extract")]
 
 
+@pytest.mark.slow
 def test_crawl_with_extraction_timeouts_records_failures(site, tmp_path):
     """A time limit no page can meet: every page is a recorded extract_timeout failure, none lost."""
     db, items, log = _crawl(site, tmp_path, "-s", "CRAWLER_EXTRACT_TIMEOUT=0.001", "-a", "max_depth=0")

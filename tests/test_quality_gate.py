@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus-dev"
 FLOORS = ROOT / "bench" / "floors.json"
 
+# Every test here scores the shared corpus.
+pytestmark = pytest.mark.slow
+
 
 def _load_bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_quality", ROOT / "bench" / "quality.py")

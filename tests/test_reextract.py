@@ -108,6 +108,7 @@ def test_reextract_errors_and_empty_archive(tmp_path: Path):
     assert proc.exit_code != 0 and "not a date" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_crawl_keeps_html_unless_told_not_to(tmp_path: Path):
     root = tmp_path / "site"
     write_site(root, 3)

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from crawler.frontier import FRONTIER_FILE
 from crawler.siteserver import serve_directory
 from tests.conftest import REPO, run_cli
@@ -38,6 +40,7 @@ def _count(db: Path) -> int:
         con.close()
 
 
+@pytest.mark.slow
 def test_killed_crawl_resumes_from_jobdir(tmp_path):
     root = tmp_path / "site"
     paths = write_site(root, N, children=CHILDREN, home_links=HOME_LINKS)

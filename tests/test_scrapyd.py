@@ -24,6 +24,7 @@ from tests.newsgen import write_site
 
 pytest.importorskip("scrapyd", reason="scrapyd is not installed")
 pytest.importorskip("scrapyd_client", reason="scrapyd-client is not installed")
+pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 PROJECT = "news_archiver"  # scrapy.cfg [deploy] project

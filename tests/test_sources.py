@@ -127,6 +127,7 @@ def _paths(db: Path, base: str) -> set[str]:
         con.close()
 
 
+@pytest.mark.slow
 def test_crawl_from_sources_file(tmp_path):
     root = tmp_path / "site"
     _site_with_sections(root)
@@ -174,6 +175,7 @@ revisit = "0"
         assert json.loads(run[0])["start"] == [f"{server.url}/", f"{server.url}/sitemap-sport.xml"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "extra", "message"),
     [
