@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -39,6 +39,10 @@ from archive.db import ArchiveError, make_engine, make_sessionmaker
 from archive.state import FetchState, cache_page, cached_body, load_cache_validators, load_fetch_states
 from crawler.incremental import CONDITIONAL, Decision, decide, parse_duration, parse_listed_date
 from crawler.items import RawPage
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
 
 __all__ = ["IncrementalMiddleware", "NotModified", "NotRequested"]
 
@@ -66,7 +70,7 @@ def _utcnow() -> datetime:
 class IncrementalMiddleware:
     """Skip fresh archived pages, send conditional requests for the others, turn 304s away."""
 
-    def __init__(self, crawler: Any, url: str) -> None:
+    def __init__(self, crawler: Crawler, url: str) -> None:
         settings = crawler.settings
         self.crawler = crawler
         self.url = url
@@ -82,7 +86,7 @@ class IncrementalMiddleware:
         self.engine: Engine | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
         url = crawler.settings.get("ARCHIVE_URL")
         if not url:
             raise NotConfigured("ARCHIVE_URL is empty: nothing to crawl incrementally against")
@@ -92,7 +96,7 @@ class IncrementalMiddleware:
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         return mw
 
-    def spider_opened(self, spider: Any) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         started = time.perf_counter()
         try:
             self.engine = make_engine(self.url)
@@ -115,7 +119,7 @@ class IncrementalMiddleware:
             "on" if self.enabled else "off: only pages done in this job are skipped",
         )
 
-    def spider_closed(self, spider: Any) -> None:
+    def spider_closed(self, spider: Spider) -> None:
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
@@ -41,6 +41,11 @@ from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_fo
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout, use_batch_scheduling
 from crawler.text import word_count
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 from crawler.urls import domain_of
 
 logger = logging.getLogger(__name__)
@@ -116,12 +121,12 @@ class Dropped(DropItem):
         self.reason = reason
 
 
-def _drop(crawler: Any, reason: str, url: str) -> DropItem:
+def _drop(crawler: Crawler, reason: str, url: str) -> DropItem:
     crawler.stats.inc_value(f"skipped/{reason}")
     return Dropped(reason, url)
 
 
-def _skipped(crawler: Any, page: RawPage, reason: str) -> FetchFailed:
+def _skipped(crawler: Crawler, page: RawPage, reason: str) -> FetchFailed:
     """A page that is not archived for ``reason``: counted, and recorded by StorePipeline so that
     ``crawler check`` can say why a seed URL is absent."""
     crawler.stats.inc_value(f"skipped/{reason}")
@@ -139,7 +144,7 @@ class ExtractPipeline:
     ``extract_timeout`` or ``extract_error``), which the store pipeline records.
     """
 
-    def __init__(self, crawler: Any) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
         self.min_words = settings.getint("CRAWLER_MIN_WORDS", 20)
@@ -158,7 +163,7 @@ class ExtractPipeline:
         )
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> ExtractPipeline:
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
@@ -228,7 +233,7 @@ class SiteLinesCache:
         self._cache: dict[str, tuple[int, ExtractOptions | None]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SiteLinesCache:
+    def from_settings(cls, settings: BaseSettings) -> SiteLinesCache:
         url = settings.get("ARCHIVE_URL") if settings.getbool("CRAWLER_LEARN_BOILERPLATE", True) else None
         try:
             return cls(url or None)
@@ -292,7 +297,7 @@ def article_record(
 class StorePipeline:
     """Store articles in the archive (ARCHIVE_URL) and keep the crawl's run record."""
 
-    def __init__(self, crawler: Any, url: str) -> None:
+    def __init__(self, crawler: Crawler, url: str) -> None:
         self.crawler = crawler
         try:
             self.engine = make_engine(url)
@@ -308,11 +313,11 @@ class StorePipeline:
         self.batch_seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2)
         self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._flushes: set[asyncio.Future[None]] = set()
+        self._flushes: set[asyncio.Future[list[tuple[bool, Any]]]] = set()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> StorePipeline:
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         url = crawler.settings.get("ARCHIVE_URL")
         if not url:
             raise NotConfigured("ARCHIVE_URL is empty: not archiving")
@@ -322,6 +327,7 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
+        assert spider is not None  # Scrapy opens pipelines once the crawl has its spider
         arguments = {
             "start": [entry[0] for entry in getattr(spider, "start_entries", [])][:100],
             "max_depth": getattr(spider, "max_depth", None),
@@ -404,6 +410,7 @@ class StorePipeline:
 
         def resolve(done: asyncio.Future[list[tuple[bool, Any]]]) -> None:
             self._flushes.discard(done)
+            results: list[tuple[bool, Any]]
             if done.exception() is not None:
                 results = [(False, done.exception())] * len(batch)
             else:
@@ -443,7 +450,7 @@ class StorePipeline:
             await asyncio.gather(*self._flushes, return_exceptions=True)
         self._writer.shutdown(wait=True)
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
         skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})

@@ -33,7 +33,7 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from lxml import etree
@@ -49,6 +49,9 @@ from crawler.frontier import Frontier
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
 from crawler.sources import Site, load_sources
 from crawler.urls import is_followable, normalize, page_links, read_url_list, same_site, valid_http_url
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_TYPES = ("xml", "rss", "atom")
@@ -116,7 +119,7 @@ class ArticleSpider(scrapy.Spider):
         self.frontier: Frontier | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArticleSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.max_depth = int(
