@@ -1,12 +1,17 @@
 """Extraction quality benchmark: our extract() against bare trafilatura.extract, side by side.
 
-Usage: python bench/quality.py CORPUS [--worst N] [--out DIR] [--json FILE]
+Usage: python bench/quality.py [CORPUS ...] [--worst N] [--out DIR] [--json FILE]
 
-CORPUS is a directory like ../shared/corpus-dev: ``truth.jsonl`` (id, set, url, title, body, lang) and
-``pages/<id>.html.gz`` (raw bytes as crawled). Body quality is scored as the public
-article-extraction benchmark does: multisets of 4-token ``\\w+`` shingles, precision averaged over the
-pages where the extractor returned text, recall over the pages whose truth has text, F1 of the two
-averages; a page where both are empty is perfect. Printed per ``set`` and overall, for both extractors.
+Each CORPUS is a directory like ../shared/corpus-dev: ``truth.jsonl`` (id, set, url, title, body, lang,
+optional charset) and ``pages/<id>.html.gz`` (raw bytes as crawled); by default both shared corpora
+(``../shared/corpus-dev`` and ``../shared/corpus-dev-older``). A record's ``charset`` is what the
+crawler's HTTP header said: both extractors get it (ours as the Content-Type, trafilatura as the text
+decoded with it). Body quality is scored as the public article-extraction benchmark does: multisets of
+4-token ``\\w+`` shingles, precision averaged over the pages where the extractor returned text, recall
+over the pages whose truth has text, F1 of the two averages; a page where both are empty is perfect.
+Printed per ``set`` and overall, for both extractors, with the count of **lost articles**: pages where
+bare trafilatura returns at least 100 words of the truth and we archive nothing, each listed with the
+reason our extractor gave.
 """
 
 from __future__ import annotations
@@ -31,9 +36,20 @@ if str(ROOT) not in sys.path:
 
 import trafilatura
 
-from crawler.extract import extract
+from crawler.extract import explain, word_count
+from crawler.items import Article
 
-__all__ = ["PageResult", "Scores", "load_corpus", "main", "run", "score_body", "shingles"]
+__all__ = [
+    "PageResult",
+    "Scores",
+    "evaluate",
+    "load_corpus",
+    "lost_articles",
+    "main",
+    "run",
+    "score_body",
+    "shingles",
+]
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
@@ -74,6 +90,10 @@ def title_f1(pred: str | None, truth: str) -> float:
     return 2 * pr * rc / (pr + rc)
 
 
+LOST_MIN_WORDS = 100  # bare trafilatura found at least this many words of the truth...
+ARCHIVED_MIN_WORDS = 20  # ...and we archived nothing: the crawl keeps no text shorter (CRAWLER_MIN_WORDS)
+
+
 @dataclass
 class PageResult:
     id: str
@@ -84,6 +104,7 @@ class PageResult:
     ms: float
     precision: float | None
     recall: float | None
+    reason: str | None = None  # why our extractor archived nothing, where it did not
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,16 +120,23 @@ class Scores:
     lang_acc: float | None
     langed: int
     median_ms: float
+    lost: int | None = None
 
     def row(self) -> str:
         def pct(x: float | None) -> str:
             return "   -  " if x is None else f"{100 * x:5.1f}%"
 
+        lost = "" if self.lost is None else f"  lost {self.lost}"
         return (
             f"{self.pages:4d}  P {self.precision:.4f}  R {self.recall:.4f}  F1 {self.f1:.4f}  "
             f"title= {pct(self.title_exact)}  titleF1 {pct(self.title_f1)}  "
-            f"lang {pct(self.lang_acc)}  {self.median_ms:7.1f} ms"
+            f"lang {pct(self.lang_acc)}  {self.median_ms:7.1f} ms{lost}"
         )
+
+
+def default_corpora() -> list[Path]:
+    shared = ROOT.parent / "shared"
+    return [shared / "corpus-dev", shared / "corpus-dev-older"]
 
 
 def load_corpus(corpus: Path) -> list[dict[str, Any]]:
@@ -123,29 +151,40 @@ def load_corpus(corpus: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def ours(raw: bytes, url: str) -> tuple[str | None, str | None, str | None]:
-    art = extract(raw, url)
-    if art is None:
-        return None, None, None
-    return art.text, art.title, art.lang
+Extractor = Callable[[dict[str, Any]], tuple[str | None, str | None, str | None, str | None]]
 
 
-def bare(raw: bytes, url: str) -> tuple[str | None, str | None, str | None]:
-    text = trafilatura.extract(raw, url=url)
-    return text, None, None
+def _content_type(rec: dict[str, Any]) -> str | None:
+    return f"text/html; charset={rec['charset']}" if rec.get("charset") else None
 
 
-def bare_with_title(raw: bytes, url: str) -> tuple[str | None, str | None, str | None]:
+def ours(rec: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    """(text, title, lang, reason archived nothing) of our extractor, as the crawl keeps it."""
+    res = explain(rec["raw"], rec.get("url"), content_type=_content_type(rec))
+    if not isinstance(res, Article):
+        return None, None, None, res.reason.value
+    if word_count(res.text) < ARCHIVED_MIN_WORDS:
+        return None, res.title, res.lang, "empty_body"
+    return res.text, res.title, res.lang, None
+
+
+def _bare_input(rec: dict[str, Any]) -> str | bytes:
+    # With a charset from the HTTP header, a hand-written script would pass the decoded text.
+    charset = rec.get("charset")
+    return rec["raw"].decode(charset, errors="replace") if charset else rec["raw"]
+
+
+def bare(rec: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    return trafilatura.extract(_bare_input(rec), url=rec.get("url")), None, None, None
+
+
+def bare_with_title(rec: dict[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
     """Bare trafilatura defaults; the title from its own metadata (timed separately, not in ms)."""
-    doc = trafilatura.bare_extraction(raw, url=url, with_metadata=True)
-    return None, (doc.title if doc else None), None
+    doc = trafilatura.bare_extraction(_bare_input(rec), url=rec.get("url"), with_metadata=True)
+    return None, (doc.title if doc else None), None, None
 
 
-def run(
-    rows: Iterable[dict[str, Any]],
-    *fns: Callable[[bytes, str], tuple[str | None, str | None, str | None]],
-    repeats: int = 1,
-) -> list[list[PageResult]]:
+def run(rows: Iterable[dict[str, Any]], *fns: Extractor, repeats: int = 1) -> list[list[PageResult]]:
     """Each extractor over every page; on each page the extractors run back to back, so that a
     machine busy with something else slows them alike and the time ratio stays fair. With
     ``repeats`` > 1 each page's time is the fastest of that many runs (less noise)."""
@@ -155,11 +194,30 @@ def run(
             ms = float("inf")
             for _ in range(max(1, repeats)):
                 t0 = time.perf_counter()
-                text, title, lang = fn(rec["raw"], rec["url"])
+                text, title, lang, reason = fn(rec)
                 ms = min(ms, 1000 * (time.perf_counter() - t0))
             p, r = score_body(text, rec.get("body"))
-            out[i].append(PageResult(rec["id"], rec["set"], text, title, lang, ms, p, r))
+            out[i].append(PageResult(rec["id"], rec["set"], text, title, lang, ms, p, r, reason))
     return out
+
+
+def truth_words_found(text: str | None, truth: str | None) -> int:
+    """How many \\w+ tokens of ``truth`` ``text`` holds (multiset intersection)."""
+    a = Counter(_WORD_RE.findall(text or ""))
+    b = Counter(_WORD_RE.findall(truth or ""))
+    return sum((a & b).values())
+
+
+def lost_articles(
+    res_ours: list[PageResult], res_bare: list[PageResult], truth: dict[str, dict[str, Any]]
+) -> list[PageResult]:
+    """Our results on the pages where bare trafilatura found at least LOST_MIN_WORDS words of the
+    truth and we archived nothing."""
+    return [
+        o
+        for o, b in zip(res_ours, res_bare, strict=True)
+        if o.text is None and truth_words_found(b.text, truth[o.id].get("body")) >= LOST_MIN_WORDS
+    ]
 
 
 def summarise(results: list[PageResult], truth: dict[str, dict[str, Any]]) -> Scores:
@@ -187,27 +245,52 @@ def summarise(results: list[PageResult], truth: dict[str, dict[str, Any]]) -> Sc
     )
 
 
-def evaluate(corpus: Path, repeats: int = 1) -> dict[str, dict[str, Scores]]:
-    """Run both extractors over ``corpus``: {extractor: {set or "overall": Scores}}."""
-    rows = load_corpus(corpus)
+def evaluate(corpora: Path | Iterable[Path], repeats: int = 1) -> dict[str, dict[str, Scores]]:
+    """Run both extractors over every corpus: {extractor: {set, corpus name or "overall": Scores}}.
+
+    Sets are the ``set`` field of the truth; each corpus directory's name is also a row (its sets
+    together), and "overall" is every page of every corpus.
+    """
+    paths = [corpora] if isinstance(corpora, Path) else list(corpora)
+    rows: list[dict[str, Any]] = []
+    corpus_of: dict[str, str] = {}
+    for path in paths:
+        for rec in load_corpus(path):
+            corpus_of[rec["id"]] = path.name
+            rows.append(rec)
     truth = {r["id"]: r for r in rows}
     # Warm-up so that model loading is not billed to the first page.
     if rows:
-        ours(rows[0]["raw"], rows[0]["url"])
-        bare(rows[0]["raw"], rows[0]["url"])
+        ours(rows[0])
+        bare(rows[0])
     res_ours, res_bare = run(rows, ours, bare, repeats=repeats)
     (res_titles,) = run(rows, bare_with_title)
     for r, t in zip(res_bare, res_titles, strict=True):
         r.title = t.title
+    lost = {r.id for r in lost_articles(res_ours, res_bare, truth)}
     out: dict[str, dict[str, Scores]] = {}
     for name, res in (("ours", res_ours), ("trafilatura", res_bare)):
-        sets = sorted({r.set for r in res})
-        out[name] = {s: summarise([r for r in res if r.set == s], truth) for s in sets}
-        out[name]["overall"] = summarise(res, truth)
-        if name == "trafilatura":  # it tags no language; show "-" rather than 0%
-            for sc in out[name].values():
+        groups: dict[str, list[PageResult]] = {}
+        for r in res:
+            groups.setdefault(r.set, []).append(r)
+        if len(paths) > 1:
+            for r in res:
+                groups.setdefault(corpus_of[r.id], []).append(r)
+        groups["overall"] = res
+        out[name] = {}
+        for g, members in groups.items():
+            sc = summarise(members, truth)
+            if name == "ours":
+                sc.lost = sum(r.id in lost for r in members)
+            else:  # it tags no language; show "-" rather than 0%
                 sc.lang_acc = None
-    evaluate.last_results = {"ours": res_ours, "trafilatura": res_bare, "truth": truth}  # type: ignore[attr-defined]
+            out[name][g] = sc
+    evaluate.last_results = {  # type: ignore[attr-defined]
+        "ours": res_ours,
+        "trafilatura": res_bare,
+        "truth": truth,
+        "lost": [r for r in res_ours if r.id in lost],
+    }
     return out
 
 
@@ -233,7 +316,7 @@ def write_worst(results: list[PageResult], truth: dict[str, dict[str, Any]], n: 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("corpus", type=Path)
+    ap.add_argument("corpus", type=Path, nargs="*", help="corpus directories (default: both shared corpora)")
     ap.add_argument("--worst", type=int, default=0, help="write the N worst pages as diffs")
     ap.add_argument("--out", type=Path, default=Path("bench/worst"), help="where --worst writes")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
@@ -241,23 +324,38 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=1, help="time each page N times and keep the fastest (steadier ms)"
     )
     args = ap.parse_args(argv)
-    if not (args.corpus / "truth.jsonl").is_file():
-        print(f"error: no truth.jsonl in {args.corpus}", file=sys.stderr)
-        return 2
+    corpora = args.corpus or default_corpora()
+    for corpus in corpora:
+        if not (corpus / "truth.jsonl").is_file():
+            print(f"error: no truth.jsonl in {corpus}", file=sys.stderr)
+            return 2
     t0 = time.perf_counter()
-    scores = evaluate(args.corpus, repeats=args.repeats)
+    scores = evaluate(corpora, repeats=args.repeats)
+    groups = list(scores["ours"])
+    print(f"{'':22s}{'pages':>5s}  {'ours P / R / F1':^22s}   {'trafilatura P / R / F1':^22s}  lost")
+    for g in groups:
+        o, b = scores["ours"][g], scores["trafilatura"][g]
+        print(
+            f"  {g:20s}{o.pages:5d}  {o.precision:.3f} {o.recall:.3f} {o.f1:.4f}   "
+            f"{b.precision:.3f} {b.recall:.3f} {b.f1:.4f}   {o.lost:3d}   dF1 {o.f1 - b.f1:+.4f}"
+        )
     for name, per_set in scores.items():
         print(f"== {name}")
         for s, sc in per_set.items():
-            print(f"  {s:8s} {sc.row()}")
+            print(f"  {s:20s} {sc.row()}")
     ratio = scores["ours"]["overall"].median_ms / max(1e-9, scores["trafilatura"]["overall"].median_ms)
     print(f"median ms ratio ours/trafilatura: {ratio:.2f}   total {time.perf_counter() - t0:.1f} s")
+    last = evaluate.last_results  # type: ignore[attr-defined]
+    print(f"lost articles (trafilatura found >= {LOST_MIN_WORDS} words of the truth, we archived nothing):")
+    for r in last["lost"]:
+        print(f"  {r.id:28s} {r.set:16s} reason: {r.reason}")
+    if not last["lost"]:
+        print("  none")
     if args.json:
         args.json.write_text(
             json.dumps({n: {s: vars(sc) for s, sc in d.items()} for n, d in scores.items()}, indent=1)
         )
     if args.worst:
-        last = evaluate.last_results  # type: ignore[attr-defined]
         write_worst(last["ours"], last["truth"], args.worst, args.out)
         print(f"wrote {args.worst} worst pages to {args.out}")
     return 0

@@ -133,6 +133,8 @@ NOTICE_PREFIXES: tuple[str, ...] = _split(
 )
 NOTICE_MAX_WORDS = 60
 
+# A prefixed line of more words than this is a paragraph that opens with the prefix, not a link line.
+PREFIX_MAX_WORDS = 30
 # Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
 BOILERPLATE_PREFIXES: tuple[str, ...] = _split(
     "also read|read also|read more|more:|related:|see also|follow us on|watch:|click here to|filed under"
@@ -239,7 +241,8 @@ def _is_boilerplate_norm(norm: str, extra_lines: frozenset[str], extra_prefixes:
         return True
     if norm.startswith(_NOTICES) and word_run_count(norm) <= NOTICE_MAX_WORDS:
         return True
-    return _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
+    prefixed = _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
+    return prefixed and word_run_count(norm, PREFIX_MAX_WORDS + 1) <= PREFIX_MAX_WORDS
 
 
 _MONTHS = (

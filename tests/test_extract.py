@@ -236,22 +236,6 @@ def test_teaser_cards_wrapped_in_links_are_dropped() -> None:
     assert "A teaser of another story" not in art.text
 
 
-def test_truncated_or_menu_like_fast_output_is_detected() -> None:
-    from trafilatura.utils import load_html
-
-    from crawler.extract import _looks_truncated
-
-    sentence = "The harbour board voted on Monday to rebuild the old pier before the summer season. "
-    tree = load_html(
-        f"<html><body><nav><p>{'Home News Sport ' * 40}</p></nav><p>{sentence * 6}</p>"
-        f"<p>{sentence * 6}</p></body></html>"
-    )
-    full = "\n".join([sentence * 6, sentence * 6])
-    assert not _looks_truncated(tree, full)
-    assert _looks_truncated(tree, sentence * 3)  # a third of the page's running text
-    assert _looks_truncated(tree, "Home\nNews\nSport\nWeather\n" * 30)  # a menu
-
-
 def test_teaser_lists_go_but_lists_of_linked_items_in_the_article_stay() -> None:
     paras = "".join(
         f"<p>Paragraph {i} says the city library reopens its reading rooms after two years of works.</p>"
@@ -404,3 +388,79 @@ def test_load_html_builds_trafilaturas_tree(html: str) -> None:
     assert (ours is None) == (theirs is None)
     if ours is not None:
         assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+# Rejection only on positive evidence (issue: real articles of older sites were rejected).
+
+_OLD_SENTENCE = (
+    "The county council met on Tuesday evening and voted to keep the branch library open for another year, "
+    "after residents handed in a petition with more than two thousand names. "
+)
+_SIDEBAR = "".join(
+    f'<li><a href="/story/{i}.html">Another story number {i} of the week</a></li>' for i in range(25)
+)
+
+
+def test_a_short_article_without_metadata_date_or_article_element_is_kept() -> None:
+    from crawler.extract import explain
+
+    page = (
+        "<html><head><title>Library stays open</title></head><body><table><tr>"
+        f"<td><ul>{_SIDEBAR}</ul></td>"
+        f"<td><h1>Library stays open</h1><p>{_OLD_SENTENCE * 2}</p><p>{_OLD_SENTENCE}</p></td>"
+        "</tr></table></body></html>"
+    )
+    res = explain(page, "http://old-news.example/2009/library.html")
+    assert not hasattr(res, "reason"), res
+    assert "petition" in res.text
+
+
+def test_a_teaser_list_is_rejected_as_a_listing() -> None:
+    from crawler.extract import Rejected, explain
+
+    teasers = "".join(
+        f'<li><h3><a href="/news/{i}.html">Headline of the story number {i} this week</a></h3>'
+        f"<p>A short summary of story {i}, which tells the reader what happened and where.</p></li>"
+        for i in range(8)
+    )
+    page = f"<html><body><h1>News</h1><ul>{teasers}</ul></body></html>"
+    res = explain(page, "http://old-news.example/news/")
+    assert getattr(res, "reason", None) is Rejected.LISTING
+
+
+def test_a_service_page_linked_from_its_own_footer_is_rejected_and_an_article_is_not() -> None:
+    from crawler.extract import Rejected, explain
+
+    footer = '<footer><a href="/about.html">About us</a> <a href="/privacy.html">Privacy</a></footer>'
+    text = (
+        "<p>We are a small independent newsroom covering the valley and its villages since 1990.</p>"
+        "<p>Our reporters live in the towns they write about, and our readers fund our work.</p>"
+    )
+    page = f"<html><body><main><h1>About us</h1>{text}</main>{footer}</body></html>"
+    res = explain(page, "http://old-news.example/about.html")
+    assert getattr(res, "reason", None) is Rejected.SITE_PAGE
+    # The same page under another URL is not linked from its chrome: kept.
+    assert not hasattr(explain(page, "http://old-news.example/2009/valley.html"), "reason")
+
+
+def test_a_long_paragraph_opening_with_a_boilerplate_prefix_stays() -> None:
+    page = (
+        "<html><body><article><h1>Cars</h1>"
+        f"<p>Filed under: Latest News {_OLD_SENTENCE * 3}</p><p>{_OLD_SENTENCE}</p>"
+        "<p>Also read: Ferry timetable changes from next week</p></article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None
+    assert art.text.count("petition") == 4
+    assert "Ferry timetable" not in art.text
+
+
+def test_an_author_field_naming_the_publication_does_not_remove_the_body() -> None:
+    meta = '<meta name="author" content="Valley Courier">'
+    page = (
+        f"<html><head>{meta}</head><body><article><h1>Archive</h1>"
+        f"<p>The Valley Courier looked back at its archive. {_OLD_SENTENCE}</p>"
+        "<p>Read the Valley Courier archive online.</p></article></body></html>"
+    )
+    art = extract(page)
+    assert art is not None and "archive" in art.text

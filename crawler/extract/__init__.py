@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import logging
 
-# _looks_truncated and _load_html: the names under which tests import these two stages.
-from crawler.extract.blocks import looks_truncated as _looks_truncated  # noqa: F401
-from crawler.extract.core import extract
+# _load_html: the name under which tests import this stage.
+from crawler.extract.core import explain, extract
 from crawler.extract.decode import decode_html
 from crawler.extract.decode import parse_html as _load_html  # noqa: F401
 from crawler.extract.learning import SITE_LINES_REMOVED, lines_for_learning
 from crawler.extract.options import DEFAULT_OPTIONS, EXTRACTOR_VERSION, ExtractOptions
+from crawler.extract.page_kind import Rejected, Rejection
 from crawler.text import clean_text, word_count
 
 __all__ = [
@@ -42,8 +42,11 @@ __all__ = [
     "EXTRACTOR_VERSION",
     "SITE_LINES_REMOVED",
     "ExtractOptions",
+    "Rejected",
+    "Rejection",
     "clean_text",
     "decode_html",
+    "explain",
     "extract",
     "lines_for_learning",
     "word_count",

@@ -1,6 +1,6 @@
-"""Blocks from trafilatura: running trafilatura (fast mode, full mode where the fast output looks
-truncated), flattening its output tree into :class:`~crawler.boilerplate.Block` objects, and the
-rule-based boilerplate pass over them (:func:`crawler.boilerplate.clean_blocks`)."""
+"""Blocks from trafilatura: running trafilatura (its full mode), flattening its output tree into
+:class:`~crawler.boilerplate.Block` objects, and the rule-based boilerplate pass over them
+(:func:`crawler.boilerplate.clean_blocks`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from crawler.boilerplate import Block, clean_blocks
 from crawler.extract.options import ExtractOptions
 from crawler.text import clean_text
 
-__all__ = ["TRUNCATED_SHARE", "blocks_of", "extract_blocks", "looks_truncated", "run_trafilatura"]
+__all__ = ["blocks_of", "extract_blocks", "run_trafilatura"]
 
 _BLOCK_TAGS = {"p", "head", "quote", "code", "item", "cell", "list", "table", "row", "div"}
 
@@ -105,27 +105,6 @@ def _trafilatura_options(include_tables: bool, fast: bool) -> Extractor:
     )
 
 
-# Paragraphs of the page outside these are running text.
-_CHROME_TAGS = ("nav", "footer", "aside", "header")
-# A fast extraction holding less than this share of the page's paragraph text looks truncated.
-TRUNCATED_SHARE = 0.5
-
-
-def looks_truncated(tree: HtmlElement, text: str) -> bool:
-    """Whether an extraction of ``text`` left out much of the running text of the page, or is
-    mostly short lines (a menu rather than an article)."""
-    lines = text.splitlines()
-    prose = sum(len(line) for line in lines if len(line) >= 80)
-    if prose < 0.5 * len(text):
-        return True
-    para_chars = sum(
-        len(" ".join(p.text_content().split()))
-        for p in tree.iter("p")
-        if next(p.iterancestors(_CHROME_TAGS), None) is None
-    )
-    return len(text) < TRUNCATED_SHARE * para_chars
-
-
 def _clean(doc: Any, opts: ExtractOptions) -> tuple[list[Block], list[Block]]:
     raw = blocks_of(doc.body)
     kept = clean_blocks(
@@ -141,14 +120,11 @@ def _clean(doc: Any, opts: ExtractOptions) -> tuple[list[Block], list[Block]]:
 def extract_blocks(tree: HtmlElement, opts: ExtractOptions) -> tuple[list[Block], list[Block]] | None:
     """(trafilatura's blocks, those the boilerplate pass keeps) for the page ``tree``, or None.
 
-    trafilatura's fast mode first; its full mode (which compares with readability and jusText) only
-    where the fast output looks truncated or leaves too little after cleaning.
+    trafilatura's full mode, which checks its own extraction against readability's and jusText's:
+    its fast mode alone truncates pages whose text is not in ``<p>`` elements (measured on the
+    older shared pages: F1 0.902 with fast mode first, 0.905 without; median time 1.04x -> 1.15x
+    bare trafilatura).
     """
-    doc = run_trafilatura(tree, opts, fast=True)
-    if doc is not None and not looks_truncated(tree, doc.text or ""):
-        raw, kept = _clean(doc, opts)
-        if sum(len(b.text) for b in kept) >= opts.min_body_chars:
-            return raw, kept
     doc = run_trafilatura(tree, opts, fast=False)
     if doc is None:
         return None

@@ -23,7 +23,7 @@ from crawler.extract.metadata import (
     url_host,
 )
 from crawler.extract.options import DEFAULT_OPTIONS, ExtractOptions
-from crawler.extract.page_kind import is_listing, looks_like_article
+from crawler.extract.page_kind import Rejected, Rejection, is_listing, longest_prose_run, not_article
 from crawler.extract.rules import (
     agree_with_article_body,
     card_texts,
@@ -31,6 +31,10 @@ from crawler.extract.rules import (
     drop_card_teasers,
     drop_company_notes,
     drop_headlines,
+    in_cards,
+    teaser_list_texts,
+    teasers,
+    text_share,
 )
 from crawler.extract.standfirst import split_lede
 from crawler.extract.title import headline_variants, pick_title
@@ -38,7 +42,7 @@ from crawler.items import Article
 from crawler.lang import detect_language
 from crawler.text import clean_text, word_count
 
-__all__ = ["extract"]
+__all__ = ["explain", "extract"]
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -57,12 +61,25 @@ def extract(
     ``content_language`` and ``content_type`` are the page's HTTP headers when known: the first is a
     declared language, the second may name the charset of ``html`` bytes.
     """
+    res = explain(html, url, content_language=content_language, options=options, content_type=content_type)
+    return res if isinstance(res, Article) else None
+
+
+def explain(
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    content_language: str | None = None,
+    options: ExtractOptions | None = None,
+    content_type: str | None = None,
+) -> Article | Rejection:
+    """As :func:`extract`, but a page with no article gives the :class:`Rejection` saying why."""
     opts = options or DEFAULT_OPTIONS
     try:
         return _extract(html, url, content_language, content_type, opts)
     except (ValueError, TypeError, etree.LxmlError, RecursionError) as exc:
         logger.warning("extraction failed for %s: %s", url, exc)
-        return None
+        return Rejection(Rejected.ERROR, f"{type(exc).__name__}: {exc}")
 
 
 def _extract(
@@ -71,22 +88,30 @@ def _extract(
     content_language: str | None,
     content_type: str | None,
     opts: ExtractOptions,
-) -> Article | None:
+) -> Article | Rejection:
     tree = load_page(html, content_type)
     if tree is None:
-        return None
+        return Rejection(Rejected.EMPTY)
     meta = read_meta(tree)
     extracted = extract_blocks(tree, opts)
     if extracted is None:
-        return None
+        return Rejection(Rejected.NO_CONTENT)
     raw_blocks, blocks = extracted
-    listing = is_listing(raw_blocks)
     removed = removed_site_lines(raw_blocks, blocks, opts.site_boilerplate)
+
+    # What kind of page: the running text outside teasers is the body an article page has and an
+    # index page lacks; most of the text made of teaser-list summaries makes an index.
+    page_teasers = teasers(tree)
+    in_teaser = in_cards(raw_blocks, [t for texts in page_teasers.values() for t in texts])
+    prose = longest_prose_run([b for b, t in zip(raw_blocks, in_teaser, strict=True) if not t])
+    in_teaser_list = in_cards(blocks, teaser_list_texts(page_teasers))
+    listing = is_listing(raw_blocks, prose) or text_share(blocks, in_teaser_list) > 0.5
 
     # Block rules that need the page: teaser cards, articleBody, the headline, the author's and
     # company's notes at the end.
     host = url_host(url)
-    blocks = drop_card_teasers(blocks, card_texts(tree))
+    in_card = in_cards(blocks, card_texts(tree))
+    blocks = drop_card_teasers(blocks, [a or b for a, b in zip(in_card, in_teaser_list, strict=True)])
     if meta.ld_body:
         blocks = agree_with_article_body(blocks, clean_text(unescape(meta.ld_body)))
     site_name = site_name_of(meta)
@@ -105,9 +130,10 @@ def _extract(
         body, lede = lede, None
     full = "\n\n".join(p for p in (lede, body) if p)
     if len(full) < opts.min_body_chars:
-        return None
-    if not looks_like_article(tree, meta, word_count(full), published, listing):
-        return None
+        return Rejection(Rejected.TOO_SHORT, f"{len(full)} characters")
+    verdict = not_article(tree, meta, url, published, prose, listing)
+    if verdict is not None:
+        return Rejection(verdict, f"{word_count(full)} words, longest run of prose {prose} words")
     declared = declared_lang(meta, content_language)
     lang, conf, source = detect_language(full, declared) if opts.detect_lang else (None, None, None)
     return Article(

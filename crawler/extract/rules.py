@@ -25,6 +25,10 @@ __all__ = [
     "drop_card_teasers",
     "drop_company_notes",
     "drop_headlines",
+    "in_cards",
+    "teaser_list_texts",
+    "teasers",
+    "text_share",
 ]
 
 # A link whose text is this long is a teaser card (headline, summary, byline wrapped in one <a>).
@@ -44,7 +48,7 @@ def card_texts(tree: HtmlElement) -> list[str]:
         norm = normalise_line(a.text_content())
         if len(norm) >= _CARD_MIN_CHARS:
             cards.append(norm)
-    return cards + _teaser_list_texts(tree)
+    return cards
 
 
 # Links with child elements (one without is an inline link, which trafilatura keeps as a link) and
@@ -72,12 +76,10 @@ def _stands_alone(a: HtmlElement) -> bool:
     return True
 
 
-def _teaser_list_texts(tree: HtmlElement) -> list[str]:
-    """Normalised texts of teaser lists: three or more sibling elements that each hold one headline
-    link, opening the element's text, followed by a short summary ("Related stories" boxes)."""
+def teasers(tree: HtmlElement) -> dict[HtmlElement, list[str]]:
+    """Normalised texts of the page's teasers, by the element that holds them: elements that each
+    hold one headline link, opening the element's text, followed by a short summary."""
     anchors = _HEADLINE_LINK(tree)
-    if len(anchors) < 3:
-        return []
     # How many of the anchors each ancestor holds: 1, or 2 standing for "two or more". An element
     # holding two holds them in all its ancestors too, so a walk up stops at the first such.
     counts: dict[HtmlElement, int] = {}
@@ -89,39 +91,58 @@ def _teaser_list_texts(tree: HtmlElement) -> list[str]:
             counts[anc] = n + 1
     by_parent: dict[HtmlElement, list[str]] = {}
     for a in anchors:
-        card = a
+        link = normalise_line(a.text_content())
+        # The teaser is the largest element around the link that holds no other headline link and
+        # opens with the link (a section heading above it belongs to the section, not the teaser).
+        card, text = a, link
         parent = a.getparent()
         while parent is not None and counts.get(parent, 0) == 1:
-            card, parent = parent, parent.getparent()
+            parent_text = normalise_line(parent.text_content())
+            if not parent_text.startswith(link) or len(parent_text) > _TEASER_MAX_CHARS:
+                break
+            card, text, parent = parent, parent_text, parent.getparent()
         if card is a or parent is None:
             continue
-        text = normalise_line(card.text_content())
-        if len(text) > _TEASER_MAX_CHARS:
-            continue
-        link = normalise_line(a.text_content())
-        if text.startswith(link) and len(text) >= len(link) + 20 and _stands_alone(a):
+        if len(text) >= len(link) + 20 and _stands_alone(a):
             by_parent.setdefault(parent, []).append(text)
-    return [t for texts in by_parent.values() if len(texts) >= 2 for t in texts]
+    return by_parent
 
 
-def drop_card_teasers(blocks: list[Block], cards: list[str]) -> list[Block]:
-    """Blocks without those that are the text of a teaser card; unchanged when that would remove most
-    of the text (a page that wraps its article in a link)."""
-    if not cards or not blocks:
-        return blocks
+def teaser_list_texts(teasers: dict[HtmlElement, list[str]]) -> list[str]:
+    """The ``teasers`` that stand in lists ("Related stories" boxes, section pages): two or more
+    under one element, or three or more on the page."""
+    if sum(len(texts) for texts in teasers.values()) >= 3:
+        return [t for texts in teasers.values() for t in texts]
+    return [t for texts in teasers.values() if len(texts) >= 2 for t in texts]
+
+
+def in_cards(blocks: list[Block], cards: list[str]) -> list[bool]:
+    """For each block, whether its text lies entirely inside one of the ``cards`` texts."""
     # Compared without spaces: text_content() runs block elements together ("Headline" + "Summary"
     # gives "HeadlineSummary") where trafilatura puts a space or a line break.
     squeezed = [c.replace(" ", "") for c in cards]
-    kept = []
+    out = []
     for b in blocks:
-        if len(b.text) >= _CARD_BLOCK_MIN_CHARS:
+        inside = False
+        if squeezed and len(b.text) >= _CARD_BLOCK_MIN_CHARS:
             norm = normalise_line(b.text).replace(" ", "")
-            if any(norm in c for c in squeezed):
-                continue
-        kept.append(b)
-    if sum(len(b.text) for b in kept) < 0.5 * sum(len(b.text) for b in blocks):
+            inside = any(norm in c for c in squeezed)
+        out.append(inside)
+    return out
+
+
+def text_share(blocks: list[Block], mask: list[bool]) -> float:
+    """The share of the ``blocks``' characters in the blocks that ``mask`` marks."""
+    total = sum(len(b.text) for b in blocks)
+    return sum(len(b.text) for b, m in zip(blocks, mask, strict=True) if m) / total if total else 0.0
+
+
+def drop_card_teasers(blocks: list[Block], teasers: list[bool]) -> list[Block]:
+    """Blocks without those that are the text of a teaser (``teasers``, from :func:`in_cards`);
+    unchanged when that would remove most of the text (a page that wraps its article in a link)."""
+    if not any(teasers) or text_share(blocks, teasers) > 0.5:
         return blocks
-    return kept
+    return [b for b, t in zip(blocks, teasers, strict=True) if not t]
 
 
 def _is_headline(text: str, headlines: list[list[str]]) -> bool:
@@ -240,7 +261,14 @@ def drop_author_notes(blocks: list[Block], author: str) -> list[Block]:
             break
         has_full = has_full or any(f.search(text) for f in full)
         start = i
-    return blocks[:start] if has_full and start > 0 else blocks
+    if not has_full or start == 0:
+        return blocks
+    # A note is a footnote to the article: never as long as the text it would leave (an author
+    # field holding the publication's name matches the article's own mentions of it).
+    note_words = sum(word_count(b.text) for b in blocks[start:])
+    if note_words >= sum(word_count(b.text) for b in blocks[:start]):
+        return blocks
+    return blocks[:start]
 
 
 _COMPANY_VERB_RE = r"(?:is (?:a|an|the|one of)|is headquartered|is based|was founded|was established|, founded in|, a leading)"
