@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from crawler.text import LINE_SEPARATORS, normalise_line, word_run_count
+from crawler.text import LINE_SEPARATORS, normalise_line, word_count, word_run_count
 
 __all__ = [
     "BOILERPLATE_LINES",
@@ -133,8 +133,8 @@ NOTICE_PREFIXES: tuple[str, ...] = _split(
 )
 NOTICE_MAX_WORDS = 60
 
-# A prefixed line of more words than this is a paragraph that opens with the prefix, not a link line.
-PREFIX_MAX_WORDS = 30
+# A prefixed line of more words than this is a paragraph that opens with the prefix, not a headline.
+PREFIX_MAX_WORDS = 40
 # Prefixes that mark a whole line as boilerplate when a separator follows them ("Also read: ...").
 BOILERPLATE_PREFIXES: tuple[str, ...] = _split(
     "also read|read also|read more|more:|related:|see also|follow us on|watch:|click here to|filed under"
@@ -242,7 +242,7 @@ def _is_boilerplate_norm(norm: str, extra_lines: frozenset[str], extra_prefixes:
     if norm.startswith(_NOTICES) and word_run_count(norm) <= NOTICE_MAX_WORDS:
         return True
     prefixed = _has_prefix(norm, _PREFIXES) or bool(extra_prefixes and _has_prefix(norm, extra_prefixes))
-    return prefixed and word_run_count(norm, PREFIX_MAX_WORDS + 1) <= PREFIX_MAX_WORDS
+    return prefixed and word_count(norm) <= PREFIX_MAX_WORDS
 
 
 _MONTHS = (
