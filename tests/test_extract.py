@@ -464,3 +464,12 @@ def test_an_author_field_naming_the_publication_does_not_remove_the_body() -> No
     )
     art = extract(page)
     assert art is not None and "archive" in art.text
+
+
+def test_a_home_page_of_bare_links_is_not_an_article_whichever_trafilatura_path_gives_it() -> None:
+    # trafilatura's fallback extractors give link lines without link marks: the page's own links say so.
+    from crawler.extract import explain
+
+    items = "".join(f'<li><a href="/news/story-{i}.html">Story {i}</a></li>' for i in range(12))
+    page = f"<html><head><title>The Gazette</title></head><body><h1>The Gazette</h1><ul>{items}</ul></body></html>"
+    assert not hasattr(explain(page, "http://gazette.example/"), "title")

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from typing import Any
 
 import trafilatura
@@ -15,7 +16,7 @@ from trafilatura.xml import xmltotxt
 
 from crawler.boilerplate import Block, clean_blocks
 from crawler.extract.options import ExtractOptions
-from crawler.text import clean_text
+from crawler.text import clean_text, normalise_line
 
 __all__ = ["blocks_of", "extract_blocks", "run_trafilatura"]
 
@@ -105,8 +106,8 @@ def _trafilatura_options(include_tables: bool, fast: bool) -> Extractor:
     )
 
 
-def _clean(doc: Any, opts: ExtractOptions) -> tuple[list[Block], list[Block]]:
-    raw = blocks_of(doc.body)
+def _clean(doc: Any, tree: HtmlElement, opts: ExtractOptions) -> tuple[list[Block], list[Block]]:
+    raw = _with_page_links(blocks_of(doc.body), tree)
     kept = clean_blocks(
         raw,
         extra_lines=opts.extra_boilerplate_lines,
@@ -115,6 +116,19 @@ def _clean(doc: Any, opts: ExtractOptions) -> tuple[list[Block], list[Block]]:
         link_ratio=opts.link_ratio,
     )
     return raw, kept
+
+
+def _with_page_links(blocks: list[Block], tree: HtmlElement) -> list[Block]:
+    """``blocks`` where a block that trafilatura gave without link marks (its fallback extractors
+    drop them) but whose whole text is the text of a link of the page counts as a link line."""
+    if not any(b.link_chars == 0 for b in blocks):
+        return blocks
+    anchors = {normalise_line(a.text_content()) for a in tree.iter("a")}
+    anchors.discard("")
+    return [
+        replace(b, link_chars=len(b.text)) if b.link_chars == 0 and normalise_line(b.text) in anchors else b
+        for b in blocks
+    ]
 
 
 def extract_blocks(tree: HtmlElement, opts: ExtractOptions) -> tuple[list[Block], list[Block]] | None:
@@ -128,4 +142,4 @@ def extract_blocks(tree: HtmlElement, opts: ExtractOptions) -> tuple[list[Block]
     doc = run_trafilatura(tree, opts, fast=False)
     if doc is None:
         return None
-    return _clean(doc, opts)
+    return _clean(doc, tree, opts)
