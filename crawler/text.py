@@ -27,12 +27,15 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from html.entities import html5 as _HTML5_ENTITIES
 
 __all__ = [
     "CJK_CHARS",
     "INVISIBLE_IN_KEYS",
     "INVISIBLE_IN_TEXT",
     "LINE_SEPARATORS",
+    "MARKUP_RE",
+    "TAG_RE",
     "WORD_RE",
     "WORD_RUN_RE",
     "CharRemover",
@@ -45,6 +48,27 @@ __all__ = [
     "word_count",
     "word_run_count",
 ]
+
+
+# HTML's elements: a "<word ...>" that names none of them is text ("<The Palace>", Korean quotes).
+_HTML_ELEMENTS = (
+    "a|abbr|address|area|article|aside|audio|b|bdi|bdo|blockquote|body|br|button|canvas|caption|cite|code|"
+    "col|colgroup|data|dd|del|details|dfn|dialog|div|dl|dt|em|embed|fieldset|figcaption|figure|font|footer|"
+    "form|h1|h2|h3|h4|h5|h6|head|header|hr|html|i|iframe|img|input|ins|kbd|label|legend|li|link|main|map|"
+    "mark|meta|meter|nav|noscript|object|ol|optgroup|option|output|p|param|picture|pre|progress|q|s|samp|"
+    "script|section|select|small|source|span|strike|strong|style|sub|summary|sup|svg|table|tbody|td|"
+    "template|textarea|tfoot|th|thead|time|title|tr|track|u|ul|var|video|wbr|center|big|tt"
+)
+# An HTML tag (of an element above, with or without attributes) or an HTML comment.
+TAG_RE = re.compile(rf"</?(?:{_HTML_ELEMENTS})(?:\s[^<>]*)?/?>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_NAMED_REFS = "|".join(
+    sorted((re.escape(n.rstrip(";")) for n in _HTML5_ENTITIES if n.endswith(";")), key=len, reverse=True)
+)
+# A tag, or a character reference that HTML would decode (``&amp;``, ``&#8217;``, ``&#x2019;``).
+MARKUP_RE = re.compile(
+    rf"{TAG_RE.pattern}|&(?:#[0-9]{{1,7}}|#[xX][0-9a-fA-F]{{1,6}}|(?:{_NAMED_REFS}));",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 class CharRemover:

@@ -15,8 +15,9 @@ from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 
 from crawler.boilerplate import Block, clean_blocks
+from crawler.extract.decode import html_text
 from crawler.extract.options import ExtractOptions
-from crawler.text import clean_text, normalise_line
+from crawler.text import MARKUP_RE, clean_text, normalise_line
 
 __all__ = ["blocks_of", "extract_blocks", "run_trafilatura"]
 
@@ -69,6 +70,8 @@ def blocks_of(body: etree._Element | None) -> list[Block]:
     blocks: list[Block] = []
     for (el, kind, grp), link_chars in zip(entries, links, strict=True):
         text = xmltotxt(el, False)
+        if MARKUP_RE.search(text):  # the page's text holds its own markup, escaped: text it is not
+            text = html_text(text)
         lines = [line for line in (clean_text(x) for x in text.split("\n")) if line]
         total = sum(len(line) for line in lines) or 1
         for line in lines:

@@ -7,7 +7,6 @@ input.
 from __future__ import annotations
 
 import logging
-from html import unescape
 
 from lxml import etree
 
@@ -113,7 +112,7 @@ def _extract(
     in_card = in_cards(blocks, card_texts(tree))
     blocks = drop_card_teasers(blocks, [a or b for a, b in zip(in_card, in_teaser_list, strict=True)])
     if meta.ld_body:
-        blocks = agree_with_article_body(blocks, clean_text(unescape(meta.ld_body)))
+        blocks = agree_with_article_body(blocks, clean_text(meta.ld_body))
     site_name = site_name_of(meta)
     title = pick_title(meta, None, site_name, host)
     published = published_date(tree, meta)

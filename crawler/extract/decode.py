@@ -1,14 +1,27 @@
 """Decoding and parsing: a page's bytes to text (BOM, HTTP/meta charset, else sniffed), the text to
-the lxml tree that trafilatura and the later stages read."""
+the lxml tree that trafilatura and the later stages read; and HTML left in text (a JSON-LD field, a
+page that escaped its own markup) to plain text."""
 
 from __future__ import annotations
 
+from html import unescape
+
 from lxml import etree
-from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
+from lxml.html import (
+    HtmlComment,
+    HtmlElement,
+    HtmlEntity,
+    HTMLParser,
+    HtmlProcessingInstruction,
+    fragment_fromstring,
+    fromstring,
+)
 from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, fromstring_bytes, load_html
 from w3lib.encoding import html_to_unicode
 
-__all__ = ["decode_html", "load_page", "parse_html"]
+from crawler.text import MARKUP_RE, TAG_RE
+
+__all__ = ["decode_html", "html_text", "load_page", "parse_html"]
 
 
 def _sniff_encoding(body: bytes) -> str | None:
@@ -114,3 +127,30 @@ def load_page(html: str | bytes, content_type: str | None = None) -> HtmlElement
     if not text.strip():
         return None
     return parse_html(text)
+
+
+# Elements that end a line of text.
+_LINE_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section")
+
+
+def html_text(value: str) -> str:
+    """The text of a metadata value that may hold HTML (a JSON-LD ``articleBody`` of ``<p>``
+    elements) or character references (``&amp;``, escaped twice over on some sites): tags removed,
+    paragraphs and line breaks kept as line breaks, references decoded. Plain text is returned as
+    it is."""
+    for _ in range(3):  # HTML inside escaped HTML inside JSON: each round peels one layer
+        if not MARKUP_RE.search(value):
+            return value
+        if TAG_RE.search(value):
+            try:
+                frag = fragment_fromstring(value, create_parent="div")
+            except (etree.ParserError, ValueError):
+                value = TAG_RE.sub(" ", value)
+                continue
+            for el in frag.iter(_LINE_TAGS):
+                el.tail = "\n" + (el.tail or "")
+            etree.strip_elements(frag, "script", "style", with_tail=False)
+            value = frag.text_content()
+        else:
+            value = unescape(value)
+    return TAG_RE.sub(" ", value)

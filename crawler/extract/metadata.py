@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html import unescape
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from lxml.html import HtmlElement
 
+from crawler.extract.decode import html_text
 from crawler.lang import normalise_lang
 from crawler.text import clean_text
 
@@ -48,7 +48,9 @@ _ARTICLE_TYPES = {
 
 @dataclass
 class PageMeta:
-    """What the page says about itself, as read by :func:`read_meta` (raw strings, not yet clean)."""
+    """What the page says about itself, as read by :func:`read_meta`: text, never markup (values
+    that hold HTML or character references are converted by :func:`~crawler.extract.decode.html_text`), not yet
+    whitespace-cleaned."""
 
     title_tag: str | None = None
     og_title: str | None = None
@@ -209,6 +211,11 @@ def read_meta(tree: HtmlElement) -> PageMeta:
                 meta.ld_author = _ld_author(obj.get("author")) or meta.ld_author
                 meta.ld_date = _ld_text(obj.get("datePublished")) or meta.ld_date
                 meta.ld_publisher = _ld_text(obj.get("publisher")) or meta.ld_publisher
+    for f in fields(meta):
+        value = getattr(meta, f.name)
+        if isinstance(value, str):
+            setattr(meta, f.name, html_text(value))
+    meta.h1 = [html_text(h) for h in meta.h1]
     return meta
 
 
@@ -246,9 +253,9 @@ def url_host(url: str | None) -> str | None:
 
 def site_name_of(meta: PageMeta) -> str | None:
     """The site's name as the page gives it (og:site_name, else the JSON-LD publisher), clean."""
-    return clean_text(unescape(meta.site_name or meta.ld_publisher or "")) or None
+    return clean_text(meta.site_name or meta.ld_publisher or "") or None
 
 
 def author_of(meta: PageMeta) -> str | None:
     """The article's author as the page gives it (JSON-LD, else a meta tag), clean."""
-    return clean_text(unescape(meta.ld_author or meta.meta_author or "")) or None
+    return clean_text(meta.ld_author or meta.meta_author or "") or None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from html import unescape
 
 from lxml.html import HtmlElement
 
@@ -64,7 +63,7 @@ def find_standfirst(
     if nt:
         h1 = next((h for h in h1s if normalise_line(h.text_content()) == nt), h1)
     descs = [
-        normalise_line(clean_text(unescape(d)))
+        normalise_line(clean_text(d))
         for d in (meta.ld_description, meta.og_description, meta.description)
         if d
     ]
@@ -169,9 +168,7 @@ def split_lede(
                 blocks[: i + 1] = head
                 break
     if lede is None:
-        descs = [
-            clean_text(unescape(d)) for d in (meta.ld_description, meta.og_description, meta.description) if d
-        ]
+        descs = [clean_text(d) for d in (meta.ld_description, meta.og_description, meta.description) if d]
         if (
             blocks
             and any(similar(blocks[0].text, d) for d in descs)

@@ -5,7 +5,6 @@ headline the page carries, for the body rules that drop it."""
 from __future__ import annotations
 
 import re
-from html import unescape
 
 from crawler.extract.metadata import PageMeta
 from crawler.text import WORD_RUN_RE, clean_text, folded_words, normalise_line
@@ -77,7 +76,7 @@ def pick_title(meta: PageMeta, traf_title: str | None, site_name: str | None, ho
         meta.title_tag,
         traf_title,
     ]
-    cands = [clean_text(unescape(t)) for t in raw if t]
+    cands = [clean_text(t) for t in raw if t]
     cands = [c for c in cands if c]
     if not cands:
         return None
@@ -102,7 +101,7 @@ def headline_variants(meta: PageMeta, title: str | None) -> list[list[str]]:
     variants = []
     for t in raw:
         if t:
-            toks = folded_words(clean_text(unescape(t)))
+            toks = folded_words(clean_text(t))
             if toks and toks not in variants:
                 variants.append(toks)
     return variants
