@@ -473,3 +473,22 @@ def test_a_home_page_of_bare_links_is_not_an_article_whichever_trafilatura_path_
     items = "".join(f'<li><a href="/news/story-{i}.html">Story {i}</a></li>' for i in range(12))
     page = f"<html><head><title>The Gazette</title></head><body><h1>The Gazette</h1><ul>{items}</ul></body></html>"
     assert not hasattr(explain(page, "http://gazette.example/"), "title")
+
+
+def test_an_older_page_takes_the_headline_its_title_names_and_its_text_shows() -> None:
+    # No og:title or JSON-LD; the <h1> is the section's name; the <title> holds headline and site.
+    body = f"<p>{_OLD_SENTENCE * 2}</p><p>{_OLD_SENTENCE}</p>"
+    page = (
+        "<html><head><title>Sport &gt; Football &gt; Harriers ‘edge’ past Castleford - Valley Courier</title></head>"
+        f"<body><h1>Latest News</h1><table><tr><td><font size=4><b>Harriers ‘edge’ past Castleford</b></font>"
+        f"{body}</td></tr></table></body></html>"
+    )
+    art = extract(page, "http://www.valley-courier.example/sport/1234.html")
+    assert art is not None
+    assert art.title == "Harriers ‘edge’ past Castleford"
+
+
+def test_a_title_is_one_line() -> None:
+    page = f"<html><head><title>Music-\nLavigne lawsuit settled</title></head><body><p>{_OLD_SENTENCE * 3}</p></body></html>"
+    art = extract(page)
+    assert art is not None and art.title is not None and "\n" not in art.title

@@ -114,7 +114,7 @@ def _extract(
     if meta.ld_body:
         blocks = agree_with_article_body(blocks, clean_text(meta.ld_body))
     site_name = site_name_of(meta)
-    title = pick_title(meta, None, site_name, host)
+    title = pick_title(meta, None, site_name, host, tree)
     published = published_date(tree, meta)
     # The body never repeats the title, in any of the page's wordings of it (og, JSON-LD, <h1>...).
     blocks = drop_headlines(blocks, headline_variants(meta, title))
