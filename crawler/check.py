@@ -29,8 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.boilerplate import SECTION_MARKERS, is_boilerplate_line
-from crawler.text import line_key, normalise_line
+from crawler.text import line_key
 from crawler.urls import SeedFileError, normalize, read_url_list, valid_http_url
 
 __all__ = [
@@ -69,7 +68,6 @@ LEAKED = "leaked boilerplate"
 NOT_ARCHIVED = "not archived"
 VERDICTS = (CLEAN, MISSING, OUT_OF_ORDER, LEAKED, NOT_ARCHIVED)
 
-_MARKERS = frozenset(normalise_line(m) for m in SECTION_MARKERS)
 _SENTENCE_END = tuple(".!?।॥。！？؟…")
 _CLOSERS = "\"'”’»)]"
 _MENU_SEPARATORS = re.compile(r"\s[|•»›·]\s|\s\|$|^\|")
@@ -204,22 +202,102 @@ def _looks_like_prose(text: str) -> bool:
     return stripped.endswith(_SENTENCE_END) and len(text.split()) >= 6
 
 
+# The seed check judges boilerplate by the seed's own layout, never by the extractor's rule lists,
+# so that a rule that removes content shows up as missing content.
+# A line of at most this many words that is no sentence is a label ("Share this article", a heading).
+SHORT_LINE_WORDS = 5
+# "Also read: <headline>", "यह भी पढ़ें- <headline>": a lead of at most this many words, a separator,
+# then a headline of at least REFERENCE_HEADLINE_WORDS words, and no sentence.
+REFERENCE_LEAD_WORDS = 3
+REFERENCE_HEADLINE_WORDS = 4
+_REFERENCE_RE = re.compile(r"^\s*(\S+?(?:\s+\S+?)*?)\s*[:\-–—]\s+(\S.*)$")
+
+
+@dataclass(frozen=True)
+class LineShape:
+    """Where a seed line stands among the seed's lines: what the boilerplate judgement reads."""
+
+    repeated: bool = False  # the same line stands elsewhere in the seed
+    after_marker: str | None = None  # the heading that opened the run of teaser lines it is in
+    next_is_prose: bool = False  # the next line is a sentence (so a short line is its subheading)
+    marker: bool = False  # it opens a run of teaser lines ("Latest Videos" above its videos)
+
+
+def _words_of(text: str) -> int:
+    return len(text.split())
+
+
+def seed_layout(lines: Sequence[str]) -> list[LineShape]:
+    """The :class:`LineShape` of each seed line. A marker is a short line that is no sentence,
+    followed by at least two lines that are no sentences either (a heading over a list of teaser
+    or video titles); the run it opens lasts until the next sentence."""
+    keys = [line_key(t) for t in lines]
+    counts: dict[str, int] = {}
+    for k in keys:
+        if k:
+            counts[k] = counts.get(k, 0) + 1
+    prose = [_looks_like_prose(t) for t in lines]
+    shapes = []
+    marker: str | None = None
+    for i, text in enumerate(lines):
+        if prose[i]:
+            marker = None
+        opens = (
+            not prose[i]
+            and _words_of(text) <= SHORT_LINE_WORDS
+            and i + 2 < len(lines)
+            and not prose[i + 1]
+            and not prose[i + 2]
+        )
+        shapes.append(
+            LineShape(
+                repeated=counts.get(keys[i], 0) >= 2,
+                after_marker=marker if not opens else None,
+                next_is_prose=i + 1 < len(lines) and prose[i + 1],
+                marker=opens,
+            )
+        )
+        if opens:
+            marker = text
+    return shapes
+
+
+def _is_reference(text: str) -> bool:
+    m = _REFERENCE_RE.match(text)
+    return bool(
+        m
+        and _words_of(m.group(1)) <= REFERENCE_LEAD_WORDS
+        and _words_of(m.group(2)) >= REFERENCE_HEADLINE_WORDS
+        and not _looks_like_prose(text)
+    )
+
+
 def classify_absent(
-    text: str, *, after_marker: str | None = None, author: str | None = None
+    text: str,
+    *,
+    after_marker: str | None = None,
+    author: str | None = None,
+    shape: LineShape | None = None,
 ) -> tuple[str, str]:
-    """Whether a seed line missing from the archive is boilerplate (expected) or content (missing).
+    """Whether a seed line missing from the archive is boilerplate (expected) or content (missing),
+    judged from the line and its place in the seed (``shape``, from :func:`seed_layout`) alone.
 
     Returns ``(kind, reason)`` with kind ``"boilerplate"`` or ``"content"``. ``after_marker`` is the
-    "Latest Videos"-like heading that opened the run of absent lines this one belongs to.
+    "Latest Videos"-like heading that opened the run of teaser lines this one belongs to.
     """
-    if is_boilerplate_line(text):
-        return "boilerplate", "boilerplate line"
-    if normalise_line(text) in _MARKERS:
-        return "boilerplate", "section heading of links"
-    if after_marker is not None and not _looks_like_prose(text):
+    shape = shape or LineShape(after_marker=after_marker)
+    after_marker = after_marker or shape.after_marker
+    prose = _looks_like_prose(text)
+    if shape.repeated and not prose:
+        return "boilerplate", "repeated line"
+    if shape.marker:
+        return "boilerplate", "heading of a list of teasers"
+    if after_marker is not None and not prose:
         return "boilerplate", f"teaser under {after_marker!r}"
-    if len(_MENU_SEPARATORS.findall(text)) >= 2 and not _looks_like_prose(text):
+    if len(_MENU_SEPARATORS.findall(text)) >= 2 and not prose:
         return "boilerplate", "menu or teaser line"
+    if _is_reference(text):
+        return "boilerplate", "link line (a lead and a headline)"
     if (
         author
         and line_key(author)
@@ -227,6 +305,8 @@ def classify_absent(
         and len(text.split()) <= 12
     ):
         return "boilerplate", "byline"
+    if not prose and _words_of(text) <= SHORT_LINE_WORDS and not shape.next_is_prose:
+        return "boilerplate", "short line outside the text"
     return "content", "missing from the archive"
 
 
@@ -408,33 +488,17 @@ def compare(seed: TextSeed, article: ArchivedArticle) -> TextReport:
     for k, (i, _) in enumerate(placed):
         results[i].in_order = k in in_order
 
-    # Absent lines: boilerplate or content. A run of absent lines opened by a section heading
-    # ("Latest Videos", "Related") is a teaser list.
-    marker: str | None = None
-    for result in results:
-        if result.present:
-            marker = None
-            continue
-        if result.kind is None:
-            result.kind, result.reason = classify_absent(
-                result.text, after_marker=marker, author=article.author
-            )
-        if normalise_line(result.text) in _MARKERS:
-            marker = result.text
-    # Present lines that look like boilerplate leaked into the archive: known boilerplate lines,
-    # menus, and the teasers under a section heading that was archived too.
-    marker = None
-    for result in results:
+    # Absent lines: boilerplate or content, by their place in the seed. Present lines that look
+    # like boilerplate there (menus, repeated lines, teasers under a list heading) leaked.
+    shapes = seed_layout([t for _, t in seed.lines])
+    for result, shape in zip(results, shapes, strict=True):
         if not result.present:
-            marker = None
+            if result.kind is None:
+                result.kind, result.reason = classify_absent(result.text, author=article.author, shape=shape)
             continue
-        kind, reason = classify_absent(result.text, after_marker=marker)
-        if kind == "boilerplate":
+        kind, reason = classify_absent(result.text, shape=shape)
+        if kind == "boilerplate" and reason != "short line outside the text":
             result.kind, result.reason = kind, reason
-        if normalise_line(result.text) in _MARKERS:
-            marker = result.text
-        elif kind != "boilerplate":
-            marker = None
     report.lines = results
 
     # Lede
@@ -461,9 +525,7 @@ def compare(seed: TextSeed, article: ArchivedArticle) -> TextReport:
     for (where, text), key in zip(paras, keys, strict=True):
         if not key or f" {key} " in seed_doc or _find_approx(key, seed_line_keys) is not None:
             continue
-        looks = (
-            "boilerplate" if is_boilerplate_line(text) or normalise_line(text) in _MARKERS else "foreign text"
-        )
+        looks = "boilerplate" if classify_absent(text)[0] == "boilerplate" else "foreign text"
         report.leaked.append({"where": where, "text": text, "looks_like": looks, "seed_line": None})
     for r in results:
         if r.present and r.kind == "boilerplate":

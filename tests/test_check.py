@@ -366,3 +366,36 @@ def test_crawl_then_check_the_shared_seed_is_clean(site, tmp_path, how):
     assert all(x["present"] for x in hindi["lines"] if x["kind"] != "boilerplate")
     assert sum(1 for x in hindi["lines"] if x["kind"] == "boilerplate") >= 10
     assert proc.returncode == (0 if report["ok"] else 1)
+
+
+def test_the_check_judges_boilerplate_by_the_seed_not_by_the_extractor_rules():
+    """A line the extractor's lists call boilerplate but that reads as a sentence of the article is
+    content to the check: had the extractor removed it, the check says "missing content"."""
+    import inspect
+
+    import crawler.check
+    from crawler.boilerplate import is_boilerplate_line
+
+    line = "Additional reporting by Jane Doe, who spoke to the fishermen at the harbour on Monday."
+    assert is_boilerplate_line(line)
+    assert classify_absent(line)[0] == "content"
+    assert "crawler.boilerplate" not in inspect.getsource(crawler.check)
+
+
+def test_seed_layout_repeated_lines_and_teaser_runs():
+    from crawler.check import seed_layout
+
+    lines = [
+        "The ferry returns on Monday after a winter of repairs to its engines and hull.",
+        "Latest Videos",
+        "Drone footage of the bridge",
+        "Storm damage in the old town",
+        "The council said the timetable would stay the same until the spring, when it reviews it.",
+        "Latest Videos",
+    ]
+    shapes = seed_layout(lines)
+    assert shapes[1].marker and shapes[2].after_marker == "Latest Videos" and shapes[3].after_marker
+    assert shapes[4].after_marker is None and not shapes[4].marker
+    assert shapes[5].repeated and shapes[1].repeated
+    assert classify_absent(lines[2], shape=shapes[2])[0] == "boilerplate"
+    assert classify_absent(lines[4], shape=shapes[4])[0] == "content"
