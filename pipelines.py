@@ -37,6 +37,7 @@ from archive.store import (
     store_article,
     utcnow,
 )
+from crawler import fault_reasons
 from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning, word_count
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout, use_batch_scheduling
@@ -344,7 +345,8 @@ class StorePipeline:
                     failed_at=item.failed_at,
                 )
             )
-            raise Dropped(item.reason, item.url, "skipped" if item.reason in SKIP_REASONS else "failed")
+            skip = item.reason in SKIP_REASONS or item.reason in fault_reasons.SKIP_REASONS
+            raise Dropped(item.reason, item.url, "skipped" if skip else "failed")
         if isinstance(item, NotModifiedPage):
             await self._write(
                 lambda session: mark_checked(

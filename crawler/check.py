@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawler import fault_reasons
 from crawler.boilerplate import SECTION_MARKERS, CharRemover, is_boilerplate_line, normalise_line
 from crawler.urls import SeedFileError, normalize, read_url_list, valid_http_url
 
@@ -521,7 +522,7 @@ class FailureRecord:
     count: int = 1
 
 
-SKIP_REASONS = frozenset({"not_article", "empty_body", "duplicate", "non_html"})
+SKIP_REASONS = frozenset({"not_article", "empty_body", "duplicate", "non_html", *fault_reasons.SKIP_REASONS})
 ROBOTS_REASONS = frozenset({"robots", "robots_txt", "disallowed"})
 
 
