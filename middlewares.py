@@ -473,7 +473,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _pause(self, seconds: float, request: Request) -> None:
         if seconds > 0:
-            self.crawler.stats.inc_value("retry/backoff_seconds", round(seconds, 1))
+            self.crawler.stats.inc_value("retry/backoff_ms", int(seconds * 1000))
             logger.debug("retrying %s in %.1fs", request.url, seconds)
             await asyncio.sleep(seconds)
 

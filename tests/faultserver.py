@@ -142,6 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _plain(self, status: int, body: bytes, headers: Mapping[str, str]) -> None:
+        if b"{{BASE}}" in body:  # as crawler.siteserver does for generated pages
+            body = body.replace(b"{{BASE}}", self.server.url.encode())
         self._head(status, headers, len(body))
         self.wfile.write(body)
 
