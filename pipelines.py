@@ -147,7 +147,7 @@ class ExtractPipeline:
         self.workers = settings.getint("CRAWLER_EXTRACT_WORKERS", 0) or os.cpu_count() or 1
         self.timeout = settings.getfloat("CRAWLER_EXTRACT_TIMEOUT", 5.0)
         self.max_pages = settings.getint("CRAWLER_WORKER_MAX_PAGES", 500)
-        self.max_memory = settings.getint("CRAWLER_EXTRACT_MAX_MEMORY", 1 << 30)
+        self.max_memory = settings.getint("CRAWLER_EXTRACT_MAX_MEMORY", 896 * 1024 * 1024)
         self.queue_size = settings.getint("CRAWLER_EXTRACT_QUEUE", 0) or 2 * self.workers
         self.batch_scheduling = settings.getbool("CRAWLER_BATCH_SCHEDULING", True)
         self.pool: ExtractionPool | None = None

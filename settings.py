@@ -87,8 +87,10 @@ CRAWLER_EXTRACT_WORKERS = 0
 CRAWLER_EXTRACT_TIMEOUT = 5.0
 # Bytes of address space each extraction worker may use (RLIMIT_AS; 0 = no limit). A page that needs
 # more (a million elements...) fails with reason extract_memory and its worker is replaced, before
-# it can grow the crawl's memory (a million-<p> page grew a worker to 3.3 GB without it).
-CRAWLER_EXTRACT_MAX_MEMORY = 1 << 30
+# it can grow the crawl's memory (a million-<p> page grew a worker to 3.3 GB without it). A worker
+# starts at about 560 MiB of address space; ordinary pages of up to 5 MB stay under 650 MiB. 896 MiB
+# keeps the crawl and two workers under 1.5 GiB of summed RSS on the hostile site (bench/hostile.py).
+CRAWLER_EXTRACT_MAX_MEMORY = 896 * 1024 * 1024
 # A worker is replaced by a fresh process after this many pages (memory creep); 0 = never.
 CRAWLER_WORKER_MAX_PAGES = 500
 # Pages handed to the pool at once (0 = twice the workers). Items beyond it wait, holding their

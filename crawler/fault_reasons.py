@@ -8,6 +8,7 @@ failure reasons; the reasons that existed before (``http_error``, ``non_html``..
 from __future__ import annotations
 
 __all__ = [
+    "BAD_ENCODING",
     "BAD_FEED",
     "BAD_SCHEME",
     "BAD_SITEMAP",
@@ -37,6 +38,7 @@ BAD_SITEMAP = "bad_sitemap"  # a sitemap that did not parse cleanly (truncated, 
 BAD_FEED = "bad_feed"  # the same for an RSS/Atom feed
 BAD_XML = "bad_xml"  # XML (by its type) that is neither: not XML at all, or an unknown root
 TOO_LARGE = "too_large"  # above DOWNLOAD_MAXSIZE, compressed or once decompressed
+BAD_ENCODING = "bad_encoding"  # a compressed body (gzip, deflate, brotli) that does not decompress
 DATA_LOSS = "data_loss"  # connection closed mid-body or Content-Length mismatch: never a partial page
 
 # Extraction (crawler.pool).

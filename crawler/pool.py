@@ -12,8 +12,9 @@ pipe and waits for the answer:
 - a worker is replaced by a fresh one after ``max_tasks_per_worker`` tasks, so that memory
   creeping up in long runs is given back;
 - with ``max_memory``, each worker runs under that limit of address space (``RLIMIT_AS``, set as
-  it starts): a task that needs more fails with :class:`TaskMemory` and its worker is replaced,
-  instead of the page growing the worker until the machine swaps.
+  it starts): a task that needs more (a MemoryError, or a peak within 10% of the limit, since a
+  failed allocation may be caught inside the function) fails with :class:`TaskMemory` and its
+  worker is replaced, instead of the page growing the worker until the machine swaps.
 
 ``concurrent.futures.ProcessPoolExecutor`` recycles workers (``max_tasks_per_child``) but cannot
 abandon a task that never returns, hence this pool. Workers are started with the ``forkserver``
@@ -110,6 +111,23 @@ def _limit_memory(max_memory: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
 
 
+# A task that took the worker's address space this close to its limit is over it: a failed allocation
+# may have been caught inside the function (lxml, trafilatura) and turned into a wrong result.
+_MEMORY_MARGIN = 0.9
+
+
+def _vm_peak() -> int:
+    """This process's peak address space in bytes (Linux ``VmPeak``), 0 where unknown."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _worker_main(conn: Connection, func: Callable[..., Any], max_memory: int | None = None) -> None:
     """A worker's loop: receive ``(args, kwargs)``, send back ``("ok", result)``, ``("error", ...)``
     or ``("memory", ...)`` (then it exits: a process that ran out of memory is not reused)."""
@@ -124,12 +142,18 @@ def _worker_main(conn: Connection, func: Callable[..., Any], max_memory: int | N
         if message is None:
             return
         args, kwargs = message
+        before = _vm_peak() if max_memory else 0
+        over = f"over the memory limit of {max_memory} bytes"
         try:
             reply: tuple[Any, ...] = ("ok", func(*args, **kwargs))
         except MemoryError:
-            reply = ("memory", f"over the memory limit of {max_memory} bytes", None)
+            reply = ("memory", over, None)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which records the page as failed
             reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        if max_memory and reply[0] != "memory":
+            peak = _vm_peak()
+            if peak > before and peak >= _MEMORY_MARGIN * max_memory:
+                reply = ("memory", f"{over} (peak {peak} bytes)", None)
         try:
             conn.send(reply)
         except (TypeError, AttributeError, ValueError) as exc:  # an unpicklable result

@@ -29,7 +29,9 @@ counted (``skipped/non_html``) and dropped here.
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -54,7 +56,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from twisted.web.http import PotentialDataLoss, _DataLoss
 
-from crawler.fault_reasons import BAD_FEED, BAD_SITEMAP, BAD_XML, DATA_LOSS, TOO_LARGE
+from crawler.fault_reasons import BAD_ENCODING, BAD_FEED, BAD_SITEMAP, BAD_XML, DATA_LOSS, TOO_LARGE
 from crawler.fault_reasons import SKIP_REASONS as REFUSED_SKIPS
 from crawler.frontier import Frontier
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
@@ -67,6 +69,12 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_TYPES = ("xml", "rss", "atom")
 _SPLIT = re.compile(r"[\s,]+")
 _ATOM = "{http://www.w3.org/2005/Atom}"
+try:  # Scrapy decodes "br" with brotli when it is installed
+    import brotli
+
+    _BROTLI_ERRORS: tuple[type[Exception], ...] = (brotli.error,)
+except ImportError:  # pragma: no cover
+    _BROTLI_ERRORS = ()
 # A document type declaration, with its internal subset (entity declarations) if any.
 _DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]|\[.*?\]\s*)*>", re.DOTALL | re.IGNORECASE)
 
@@ -340,7 +348,7 @@ class ArticleSpider(scrapy.Spider):
         source = response.meta.get("source")
         claimed = BAD_SITEMAP if source == "sitemap" else BAD_FEED if source == "feed" else BAD_XML
         if root is None:
-            self.crawler.stats.inc_value("skipped/bad_xml")
+            self.crawler.stats.inc_value("skipped/bad_xml" if claimed == BAD_XML else f"failed/{claimed}")
             yield self._bad_xml(response, claimed, "; ".join(problems) or "not XML")
             return
         tag = etree.QName(root).localname.lower()
@@ -350,6 +358,7 @@ class ArticleSpider(scrapy.Spider):
         elif tag in ("rss", "feed", "rdf"):
             requests, reason = list(self._feed(response, root)), BAD_FEED
         elif claimed != BAD_XML:
+            self.crawler.stats.inc_value(f"failed/{claimed}")
             yield self._bad_xml(response, claimed, f"root element <{tag}> is neither a sitemap nor a feed")
             return
         else:
@@ -459,6 +468,8 @@ class ArticleSpider(scrapy.Spider):
             failure.check(scrapy.exceptions.IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(failure.value)
         ):
             reason = TOO_LARGE  # over DOWNLOAD_MAXSIZE as sent, or once decompressed
+        elif failure.check(zlib.error, gzip.BadGzipFile, EOFError, *_BROTLI_ERRORS):
+            reason = BAD_ENCODING  # Content-Encoding says compressed, the body does not decompress
         elif failure.check(scrapy.exceptions.IgnoreRequest):
             reason = "robots" if "robots" in str(failure.value).lower() else "ignored"
         else:
