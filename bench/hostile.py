@@ -25,9 +25,13 @@ from tests.faultsite import crawl_fault_site
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument("--repo", type=Path, default=REPO, help="checkout to crawl with (a baseline)")
+    parser.add_argument(
+        "--python", default=sys.executable, help="its interpreter (e.g. its .venv/bin/python)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hostile-") as tmp:
-        result = crawl_fault_site(Path(tmp))
+        result = crawl_fault_site(Path(tmp), repo=args.repo.resolve(), python=args.python)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:

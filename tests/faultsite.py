@@ -273,10 +273,11 @@ def process_tree_rss(pid: int) -> dict[int, int]:
     return rss
 
 
-def crawl_fault_site(workdir: Path) -> dict[str, Any]:
+def crawl_fault_site(workdir: Path, *, repo: Path = REPO, python: str = sys.executable) -> dict[str, Any]:
     """Serve the fault site, crawl it once with the default settings (depth 1) in a subprocess into
     ``workdir``/archive.db while sampling the process tree's memory, and return the figures and the
-    per-URL outcome (``failures``: path -> reason)."""
+    per-URL outcome (``failures``: path -> reason). ``repo`` and ``python``: the checkout and the
+    interpreter that crawl (another checkout for a baseline)."""
     secret = workdir / "secret.txt"
     secret.write_text("TOP-SECRET-LINE\n", encoding="utf-8")
     other = FaultServer({"/": Route(body=b"nothing"), "/evil.dtd": Route(body=b"")}, host="127.0.0.2").start()
@@ -286,17 +287,17 @@ def crawl_fault_site(workdir: Path) -> dict[str, Any]:
         server.routes.update(site.routes)
         db = workdir / "archive.db"
         # Depth 1: the articles' own links (to sections the fault site does not have) are not followed.
-        args = [sys.executable, "-m", "crawler", "crawl", server.url + "/", "--db", f"sqlite:///{db}"]
+        args = [python, "-m", "crawler", "crawl", server.url + "/", "--db", f"sqlite:///{db}"]
         args += ["--max-depth", "1"]
         for path in site.sitemaps:
             args += ["--sitemap", server.url + path]
         for path in site.feeds:
             args += ["--feed", server.url + path]
         env = {k: v for k, v in os.environ.items() if k.lower() != "http_proxy"}
-        env["PYTHONPATH"] = str(REPO)
+        env["PYTHONPATH"] = str(repo)
         started = time.monotonic()
         proc = subprocess.Popen(
-            args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            args, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         peak, at_peak = 0, {}
         while proc.poll() is None:
