@@ -22,29 +22,56 @@ request may override it with ``meta["revisit_after"]`` in seconds, as the source
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import logging
 import time
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, signals
-from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, HtmlResponse, Response
 from scrapy.responsetypes import responsetypes
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet.error import DNSLookupError
+from w3lib.url import safe_url_string
 
 from archive.db import ArchiveError, make_engine, make_sessionmaker
 from archive.state import FetchState, cache_page, cached_body, load_cache_validators, load_fetch_states
+from crawler.fault_reasons import (
+    BAD_SCHEME,
+    OFFSITE,
+    OFFSITE_REDIRECT,
+    PRIVATE_ADDRESS,
+    REDIRECT_LOOP,
+    TOO_MANY_REDIRECTS,
+)
 from crawler.incremental import CONDITIONAL, Decision, decide, parse_duration, parse_listed_date
 from crawler.items import RawPage
+from crawler.reach import Reach, host_port, is_public_address
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
-__all__ = ["IncrementalMiddleware", "NotModified", "NotRequested"]
+__all__ = [
+    "BackoffRetryMiddleware",
+    "GuardedRedirectMiddleware",
+    "IncrementalMiddleware",
+    "NotModified",
+    "NotRequested",
+    "QuickMetaRefreshMiddleware",
+    "ReachMiddleware",
+    "Refused",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -268,13 +295,137 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+class Refused(IgnoreRequest):
+    """A request the crawl refuses to send or follow, for a named ``reason``
+    (:mod:`crawler.fault_reasons`): the spider's errback records it in fetch_failures."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def _reach(crawler: Any) -> Reach | None:
+    """The reach (own sites, given hosts) of the running spider, when it has one."""
+    return getattr(crawler.spider, "reach", None)
+
+
+class ReachMiddleware:
+    """Refuse requests to sites that are not the crawl's own, and to private addresses.
+
+    It runs first among the downloader middlewares (before robots.txt is fetched for a host), so a
+    refused host is never contacted. A host name is resolved through the reactor's resolver (the
+    caching resolver the download itself then uses) and refused (``private_address``) when an
+    address is not public (:func:`crawler.reach.is_public_address`), unless
+    CRAWLER_ALLOW_PRIVATE_ADDRESSES is on or the host and port are those of a URL the user gave
+    (allowed with one notice per host). A name that does not resolve is left to the download,
+    which fails with its DNS error, or to the HTTP proxy when one is used.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.allow_private = crawler.settings.getbool("CRAWLER_ALLOW_PRIVATE_ADDRESSES", False)
+        self._noticed: set[tuple[str, int]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ReachMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        reach = _reach(self.crawler)
+        if reach is None or urlparse_cached(request).scheme not in ("http", "https"):
+            return
+        if not reach.is_own(request.url) and not request.meta.get("reach_any_site"):
+            raise Refused(OFFSITE_REDIRECT if request.meta.get("redirect_urls") else OFFSITE, request.url)
+        if self.allow_private:
+            return
+        host, port = host_port(request.url)
+        address = await self._resolve(host)
+        if address is None or is_public_address(address):
+            return
+        if reach.is_given(request.url):
+            if (host, port) not in self._noticed:
+                self._noticed.add((host, port))
+                logger.info(
+                    "notice: %s:%d is on a private address (%s); crawled because it was given, "
+                    "other private addresses stay refused",
+                    host,
+                    port,
+                    address,
+                )
+                # One line in `crawler crawl`'s summary (crawler.cli.crawl.report).
+                given = ", ".join(f"{h}:{p}" for h, p in sorted(self._noticed))
+                self.crawler.stats.set_value("reach/private_given", given)
+            return
+        self.crawler.stats.inc_value(f"refused/{PRIVATE_ADDRESS}")
+        raise Refused(PRIVATE_ADDRESS, f"{request.url} resolves to {address}")
+
+    async def _resolve(self, host: str) -> str | None:
+        if _is_ip(host):
+            return host.strip("[]")
+        from twisted.internet import reactor
+
+        try:
+            resolved: Any = reactor.resolve(host)  # type: ignore[attr-defined, arg-type]
+            return str(await maybe_deferred_to_future(resolved))
+        except (DNSLookupError, OSError, TimeoutError):
+            return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+class GuardedRedirectMixin:
+    """Redirects refused (a :class:`Refused` error, recorded by the spider) instead of followed when
+    they go to another site (``offsite_redirect``), back to a URL of the same chain
+    (``redirect_loop``) or past REDIRECT_MAX_TIMES (``too_many_redirects``)."""
+
+    crawler: Any
+    max_redirect_times: int
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if redirected.url in chain:
+            raise Refused(REDIRECT_LOOP, f"{request.url} -> {redirected.url} (after {len(chain)} URLs)")
+        reach = _reach(self.crawler)
+        if reach is not None and not reach.is_own(redirected.url):
+            raise Refused(OFFSITE_REDIRECT, f"{request.url} -> {redirected.url}")
+        if len(chain) > self.max_redirect_times:
+            raise Refused(TOO_MANY_REDIRECTS, f"{chain[0]}: more than {self.max_redirect_times}")
+        return super()._redirect(redirected, request, reason)  # type: ignore[misc]
+
+
+class GuardedRedirectMiddleware(GuardedRedirectMixin, RedirectMiddleware):
+    """Scrapy's HTTP redirects, guarded (:class:`GuardedRedirectMixin`); a redirect to a scheme
+    other than http(s) (``file:``, ``ftp:``, ``gopher:``...) is refused as ``bad_scheme``
+    rather than passed on as a 3xx response. It replaces Scrapy's in DOWNLOADER_MIDDLEWARES."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        location = response.headers.get(b"Location")
+        if (
+            location
+            and response.status in (301, 302, 303, 307, 308)
+            and not request.meta.get("dont_redirect")
+        ):
+            target = urljoin(request.url, safe_url_string(location))
+            scheme = urlsplit(target).scheme.lower()
+            if scheme not in ("http", "https"):
+                raise Refused(BAD_SCHEME, f"{request.url} -> {target[:200]}")
+        return super().process_response(request, response)
+
+
 # Scrapy looks for <meta http-equiv="refresh"> in a page's first 4,096 characters: at most this many
 # bytes in any ASCII-compatible encoding.
 _REFRESH_SCAN_BYTES = 4 * 4096
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
+class QuickMetaRefreshMiddleware(GuardedRedirectMixin, MetaRefreshMiddleware):
     """Scrapy's meta-refresh redirects, without decoding every page to learn that it has none.
 
     Scrapy's middleware decodes the whole body (``response.text``) of each HTML response to read its
@@ -288,3 +439,58 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
             if not head.startswith(_UTF16_BOMS) and b"refresh" not in head.lower():
                 return response
         return super().process_response(request, response)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries (RETRY_TIMES, RETRY_HTTP_CODES: 5xx, 429, timeouts, lost connections),
+    each after a pause: the server's ``Retry-After`` (seconds or an HTTP date) when it sends one,
+    else CRAWLER_RETRY_BACKOFF seconds doubled at each retry; never more than
+    CRAWLER_RETRY_MAX_DELAY. It replaces Scrapy's in DOWNLOADER_MIDDLEWARES."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.backoff = settings.getfloat("CRAWLER_RETRY_BACKOFF", 1.0)
+        self.max_delay = settings.getfloat("CRAWLER_RETRY_MAX_DELAY", 30.0)
+
+    def delay(self, request: Request, response: Response | None = None) -> float:
+        """Seconds to wait before retrying ``request`` (answered ``response``, if any)."""
+        tries = int(request.meta.get("retry_times", 0))
+        wait = self.backoff * 2**tries
+        after = response.headers.get(b"Retry-After") if response is not None else None
+        if after:
+            asked = _retry_after(after.decode("latin-1"))
+            if asked is not None:
+                wait = asked
+        return max(0.0, min(wait, self.max_delay))
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            await self._pause(self.delay(request, response), request)
+        return result
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            await self._pause(self.delay(request), request)
+        return result
+
+    async def _pause(self, seconds: float, request: Request) -> None:
+        if seconds > 0:
+            self.crawler.stats.inc_value("retry/backoff_ms", int(seconds * 1000))
+            logger.debug("retrying %s in %.1fs", request.url, seconds)
+            await asyncio.sleep(seconds)
+
+
+def _retry_after(value: str) -> float | None:
+    """Seconds from now that a ``Retry-After`` header asks for, or None when it says nothing usable."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -37,9 +37,10 @@ from archive.store import (
     store_article,
     utcnow,
 )
+from crawler import fault_reasons
 from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
-from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout, use_batch_scheduling
+from crawler.pool import ExtractionPool, TaskFailed, TaskMemory, TaskTimeout, use_batch_scheduling
 from crawler.text import word_count
 
 if TYPE_CHECKING:
@@ -140,8 +141,9 @@ class ExtractPipeline:
     reactor thread: ``process_item`` awaits the worker's answer. At most CRAWLER_EXTRACT_QUEUE
     pages are handed to the pool at once; the others wait here while their responses stay in
     Scrapy's scraper slot, which makes the engine stop downloading (backpressure). A page whose
-    extraction times out or fails becomes a :class:`crawler.items.FetchFailed` item (reason
-    ``extract_timeout`` or ``extract_error``), which the store pipeline records.
+    extraction times out, fails or needs more than CRAWLER_EXTRACT_MAX_MEMORY becomes a
+    :class:`crawler.items.FetchFailed` item (reason ``extract_timeout``, ``extract_error`` or
+    ``extract_memory``), which the store pipeline records.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -151,6 +153,7 @@ class ExtractPipeline:
         self.workers = settings.getint("CRAWLER_EXTRACT_WORKERS", 0) or os.cpu_count() or 1
         self.timeout = settings.getfloat("CRAWLER_EXTRACT_TIMEOUT", 5.0)
         self.max_pages = settings.getint("CRAWLER_WORKER_MAX_PAGES", 500)
+        self.max_memory = settings.getint("CRAWLER_EXTRACT_MAX_MEMORY", 896 * 1024 * 1024)
         self.queue_size = settings.getint("CRAWLER_EXTRACT_QUEUE", 0) or 2 * self.workers
         self.batch_scheduling = settings.getbool("CRAWLER_BATCH_SCHEDULING", True)
         self.pool: ExtractionPool | None = None
@@ -175,6 +178,7 @@ class ExtractPipeline:
             timeout=self.timeout,
             max_tasks_per_worker=self.max_pages,
             preload=["pipelines", "crawler.pool_warmup"],
+            max_memory=self.max_memory or None,
         )
 
     def close_spider(self) -> None:
@@ -204,6 +208,8 @@ class ExtractPipeline:
                 extraction = await asyncio.wrap_future(future)
             except TaskTimeout as exc:
                 return self._failed(item, "extract_timeout", str(exc))
+            except TaskMemory as exc:
+                return self._failed(item, fault_reasons.EXTRACT_MEMORY, exc.detail)
             except TaskFailed as exc:
                 return self._failed(item, "extract_error", exc.detail)
         if extraction is None:
@@ -351,7 +357,8 @@ class StorePipeline:
                     failed_at=item.failed_at,
                 )
             )
-            raise Dropped(item.reason, item.url, "skipped" if item.reason in SKIP_REASONS else "failed")
+            skip = item.reason in SKIP_REASONS or item.reason in fault_reasons.SKIP_REASONS
+            raise Dropped(item.reason, item.url, "skipped" if skip else "failed")
         if isinstance(item, NotModifiedPage):
             await self._write(
                 lambda session: mark_checked(

@@ -20,6 +20,10 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+# Pause before a retry (5xx, 429, timeout, lost connection): the server's Retry-After when it sends
+# one, else CRAWLER_RETRY_BACKOFF seconds doubled at each retry; at most CRAWLER_RETRY_MAX_DELAY.
+CRAWLER_RETRY_BACKOFF = 1.0
+CRAWLER_RETRY_MAX_DELAY = 30.0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -47,11 +51,25 @@ CRAWLER_INCREMENTAL = True
 CRAWLER_REVISIT_AFTER = "6h"
 CRAWLER_CONDITIONAL_REQUESTS = True
 DOWNLOADER_MIDDLEWARES = {
+    # Where the crawl may go (crawler.reach): first, so a refused host is never contacted, not even
+    # for its robots.txt.
+    "middlewares.ReachMiddleware": 50,
     "middlewares.IncrementalMiddleware": 540,
+    # Scrapy's redirects, refusing those to other sites, to other schemes, and loops.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "middlewares.GuardedRedirectMiddleware": 600,
+    # Scrapy's retries, each after a pause (Retry-After, or exponential backoff).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "middlewares.BackoffRetryMiddleware": 550,
     # Scrapy's meta-refresh redirects, minus decoding every page to find none.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "middlewares.QuickMetaRefreshMiddleware": 580,
 }
+
+# Hosts that resolve to private, loopback, link-local, multicast or reserved addresses are refused
+# (fetch_failures reason private_address), except the host:port of a URL the user gave (a start
+# URL, seed or sources entry). True allows every address (a crawl of an intranet).
+CRAWLER_ALLOW_PRIVATE_ADDRESSES = False
 
 # How far the spider follows in-site links from a start page (0 = only the start pages).
 CRAWLER_MAX_DEPTH = 3
@@ -67,6 +85,12 @@ CRAWLER_EXTRACT_WORKERS = 0
 # Seconds a page may take to extract; then it is abandoned, its worker killed and replaced, and
 # the page recorded as a failure (fetch_failures, reason extract_timeout).
 CRAWLER_EXTRACT_TIMEOUT = 5.0
+# Bytes of address space each extraction worker may use (RLIMIT_AS; 0 = no limit). A page that needs
+# more (a million elements...) fails with reason extract_memory and its worker is replaced, before
+# it can grow the crawl's memory (a million-<p> page grew a worker to 3.3 GB without it). A worker
+# starts at about 560 MiB of address space; ordinary pages of up to 5 MB stay under 650 MiB. 896 MiB
+# keeps the crawl and two workers under 1.5 GiB of summed RSS on the hostile site (bench/hostile.py).
+CRAWLER_EXTRACT_MAX_MEMORY = 896 * 1024 * 1024
 # A worker is replaced by a fresh process after this many pages (memory creep); 0 = never.
 CRAWLER_WORKER_MAX_PAGES = 500
 # Pages handed to the pool at once (0 = twice the workers). Items beyond it wait, holding their

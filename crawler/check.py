@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from crawler import fault_reasons
 from crawler.text import line_key
 from crawler.urls import SeedFileError, normalize, read_url_list, valid_http_url
 
@@ -575,7 +576,7 @@ class FailureRecord:
     count: int = 1
 
 
-SKIP_REASONS = frozenset({"not_article", "empty_body", "duplicate", "non_html"})
+SKIP_REASONS = frozenset({"not_article", "empty_body", "duplicate", "non_html", *fault_reasons.SKIP_REASONS})
 ROBOTS_REASONS = frozenset({"robots", "robots_txt", "disallowed"})
 
 

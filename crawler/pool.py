@@ -10,7 +10,11 @@ pipe and waits for the answer:
 - an exception in the function, or a worker that dies (segfault, out of memory), makes the
   future raise :class:`TaskFailed` (the page is reported, not lost);
 - a worker is replaced by a fresh one after ``max_tasks_per_worker`` tasks, so that memory
-  creeping up in long runs is given back.
+  creeping up in long runs is given back;
+- with ``max_memory``, each worker runs under that limit of address space (``RLIMIT_AS``, set as
+  it starts): a task that needs more (a MemoryError, or a peak within 10% of the limit, since a
+  failed allocation may be caught inside the function) fails with :class:`TaskMemory` and its
+  worker is replaced, instead of the page growing the worker until the machine swaps.
 
 ``concurrent.futures.ProcessPoolExecutor`` recycles workers (``max_tasks_per_child``) but cannot
 abandon a task that never returns, hence this pool. Workers are started with the ``forkserver``
@@ -28,6 +32,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import resource
 import signal
 import threading
 import time
@@ -38,7 +43,15 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any, Self
 
-__all__ = ["ExtractionPool", "PoolClosed", "PoolError", "TaskFailed", "TaskTimeout", "use_batch_scheduling"]
+__all__ = [
+    "ExtractionPool",
+    "PoolClosed",
+    "PoolError",
+    "TaskFailed",
+    "TaskMemory",
+    "TaskTimeout",
+    "use_batch_scheduling",
+]
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -83,14 +96,44 @@ class TaskFailed(PoolError):
         self.detail = detail or message
 
 
+class TaskMemory(TaskFailed):
+    """The task needed more memory than the pool's ``max_memory``; its worker was replaced."""
+
+
 class PoolClosed(PoolError):
     """The pool was closed before the task could run."""
 
 
-def _worker_main(conn: Connection, func: Callable[..., Any]) -> None:
-    """A worker's loop: receive ``(args, kwargs)``, send back ``("ok", result)`` or ``("error", ...)``."""
+def _limit_memory(max_memory: int | None) -> None:
+    """Cap this process's address space at ``max_memory`` bytes (None: no cap): past it,
+    allocations fail and Python raises MemoryError."""
+    if max_memory:
+        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+
+
+# A task that took the worker's address space this close to its limit is over it: a failed allocation
+# may have been caught inside the function (lxml, trafilatura) and turned into a wrong result.
+_MEMORY_MARGIN = 0.9
+
+
+def _vm_peak() -> int:
+    """This process's peak address space in bytes (Linux ``VmPeak``), 0 where unknown."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _worker_main(conn: Connection, func: Callable[..., Any], max_memory: int | None = None) -> None:
+    """A worker's loop: receive ``(args, kwargs)``, send back ``("ok", result)``, ``("error", ...)``
+    or ``("memory", ...)`` (then it exits: a process that ran out of memory is not reused)."""
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_memory(max_memory)
     while True:
         try:
             message = conn.recv()
@@ -99,24 +142,36 @@ def _worker_main(conn: Connection, func: Callable[..., Any]) -> None:
         if message is None:
             return
         args, kwargs = message
+        before = _vm_peak() if max_memory else 0
+        over = f"over the memory limit of {max_memory} bytes"
         try:
             reply: tuple[Any, ...] = ("ok", func(*args, **kwargs))
+        except MemoryError:
+            reply = ("memory", over, None)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which records the page as failed
             reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        if max_memory and reply[0] != "memory":
+            peak = _vm_peak()
+            if peak > before and peak >= _MEMORY_MARGIN * max_memory:
+                reply = ("memory", f"{over} (peak {peak} bytes)", None)
         try:
             conn.send(reply)
         except (TypeError, AttributeError, ValueError) as exc:  # an unpicklable result
             conn.send(("error", f"cannot send the result back: {type(exc).__name__}: {exc}", None))
         except (BrokenPipeError, OSError):
             return
+        if reply[0] == "memory":
+            return
 
 
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, ctx: Any, func: Callable[..., Any], name: str) -> None:
+    def __init__(self, ctx: Any, func: Callable[..., Any], name: str, max_memory: int | None = None) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_worker_main, args=(child, func), name=name, daemon=True)
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, func, max_memory), name=name, daemon=True
+        )
         self.process.start()
         child.close()
         self.tasks = 0
@@ -146,11 +201,11 @@ class ExtractionPool:
     before it is abandoned (None: no limit). ``max_tasks_per_worker``: tasks after which a worker
     is replaced (None or 0: never). ``start_method``: ``forkserver`` (default), ``spawn`` or
     ``fork``. ``preload``: modules the fork server imports (default: the function's module; for
-    the default function also :mod:`crawler.pool_warmup`). Use it as a context manager, or call
-    :meth:`close`.
+    the default function also :mod:`crawler.pool_warmup`). ``max_memory``: bytes of address space
+    each worker may use (None: no limit). Use it as a context manager, or call :meth:`close`.
 
     ``counts`` tallies ``tasks`` (finished, whatever the outcome), ``errors``, ``timeouts``,
-    ``lost`` (worker died), ``started`` and ``recycled`` workers.
+    ``memory`` (over ``max_memory``), ``lost`` (worker died), ``started`` and ``recycled`` workers.
     """
 
     def __init__(
@@ -162,6 +217,7 @@ class ExtractionPool:
         max_tasks_per_worker: int | None = 500,
         start_method: str = "forkserver",
         preload: list[str] | None = None,
+        max_memory: int | None = None,
     ) -> None:
         if func is None:
             from crawler.extract import extract
@@ -173,6 +229,7 @@ class ExtractionPool:
         self.size = workers or os.cpu_count() or 1
         self.timeout = timeout if timeout and timeout > 0 else None
         self.max_tasks = max_tasks_per_worker or None
+        self.max_memory = max_memory or None
         self._ctx = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
             # Imported once in the fork server (the first pool of a process starts it); workers
@@ -237,7 +294,7 @@ class ExtractionPool:
     def _worker(self, slot: int) -> _Worker:
         worker = self._workers[slot]
         if worker is None:
-            worker = _Worker(self._ctx, self.func, name=f"extract-worker-{slot}")
+            worker = _Worker(self._ctx, self.func, name=f"extract-worker-{slot}", max_memory=self.max_memory)
             with self._lock:
                 self._workers[slot] = worker
                 self.counts["started"] += 1
@@ -318,6 +375,14 @@ class ExtractionPool:
         self._count("tasks")
         if reply[0] == "ok":
             future.set_result(reply[1])
+        elif reply[0] == "memory":
+            self._count("memory")
+            message = f"worker {worker.pid} {reply[1]} (replaced)"
+            self._retire(slot, kill=False)  # it exits by itself
+            future.set_exception(TaskMemory(message))
+            if not self._closed:
+                self._try_start(slot)
+            return
         else:
             self._count("errors")
             future.set_exception(TaskFailed(reply[1], reply[2]))

@@ -27,6 +27,7 @@ __all__ = [
     "page_links",
     "read_url_list",
     "same_site",
+    "site_key",
     "valid_http_url",
 ]
 
@@ -96,18 +97,26 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
-def _site_key(url: str) -> tuple[str, int | None]:
+def site_key(url: str) -> tuple[str, int | None]:
+    """The site a URL belongs to, as compared by :func:`same_site`: its :func:`domain_of` and its
+    port (None for the scheme's default port, so ``http://x/`` and ``https://x/`` are one site)."""
+    parts = urlsplit(url)
     try:
-        port = urlsplit(url).port
+        port = parts.port
     except ValueError:  # a port that is not a number
         port = -1
+    if port is not None and _DEFAULT_PORTS.get(parts.scheme) == port:
+        port = None
     return domain_of(url), port
 
 
 def same_site(url: str, other: str) -> bool:
     """True when both URLs are on the same site (host and port)."""
-    return _site_key(url) == _site_key(other)
+    return site_key(url) == site_key(other)
 
 
 # -- links of a page -------------------------------------------------------------------------

@@ -29,7 +29,9 @@ counted (``skipped/non_html``) and dropped here.
 
 from __future__ import annotations
 
+import gzip
 import re
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -37,18 +39,31 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 from lxml import etree
-from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
+from twisted.web.http import PotentialDataLoss, _DataLoss
 
+from crawler.fault_reasons import BAD_ENCODING, BAD_FEED, BAD_SITEMAP, BAD_XML, DATA_LOSS, TOO_LARGE
+from crawler.fault_reasons import SKIP_REASONS as REFUSED_SKIPS
 from crawler.frontier import Frontier
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
+from crawler.reach import Reach
 from crawler.sources import Site, load_sources
-from crawler.urls import is_followable, normalize, page_links, read_url_list, same_site, valid_http_url
+from crawler.urls import is_followable, normalize, page_links, read_url_list, valid_http_url
+from middlewares import Refused
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -57,6 +72,14 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_TYPES = ("xml", "rss", "atom")
 _SPLIT = re.compile(r"[\s,]+")
 _ATOM = "{http://www.w3.org/2005/Atom}"
+try:  # Scrapy decodes "br" with brotli when it is installed
+    import brotli
+
+    _BROTLI_ERRORS: tuple[type[Exception], ...] = (brotli.error,)
+except ImportError:  # pragma: no cover
+    _BROTLI_ERRORS = ()
+# A document type declaration, with its internal subset (entity declarations) if any.
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]|\[.*?\]\s*)*>", re.DOTALL | re.IGNORECASE)
 
 
 def _utcnow() -> datetime:
@@ -110,6 +133,8 @@ class ArticleSpider(scrapy.Spider):
         bad = [url for url, _, _ in self.start_entries if not valid_http_url(url)]
         if bad:
             raise ValueError(f"not an http(s) URL: {bad[0]!r}")
+        # The crawl's own sites: links, entries and redirects to any other site are refused.
+        self.reach = Reach.of(url for url, _, _ in self.start_entries)
         self._arg_depth = max_depth
         self._arg_pages = max_pages
         self.max_depth = 3
@@ -232,7 +257,11 @@ class ArticleSpider(scrapy.Spider):
         if body[:2] == b"\x1f\x8b" or "gzip" in ctype:
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-            except (OSError, ValueError, EOFError):  # not gzip after all, or too large
+            except _DecompressionMaxSizeExceeded as exc:  # a gzip bomb: stopped at the size cap
+                self.crawler.stats.inc_value(f"skipped/{TOO_LARGE}")
+                yield self._bad_xml(response, TOO_LARGE, f"gzip body over DOWNLOAD_MAXSIZE: {exc}")
+                return
+            except (OSError, ValueError, EOFError):  # not gzip after all
                 yield self._non_html(response)
                 return
             ctype = "application/xml"
@@ -286,30 +315,73 @@ class ArticleSpider(scrapy.Spider):
         if depth >= (site.max_depth if site.max_depth is not None else self.max_depth):
             return
         requests = []
-        # Each distinct link once, in page order; a link to another site is not followed.
+        # Each distinct link once, in page order; a link to a site not the crawl's own is not followed.
+        offsite = 0
         for url in page_links(response.body, response.url, _header(response.headers, b"Content-Type")):
-            if same_site(url, response.url) and is_followable(url) and site.allows(url):
+            if not self.reach.is_own(url):
+                offsite += 1
+            elif is_followable(url) and site.allows(url):
                 request = self._request(url, source="link", depth=depth + 1, site=site.name)
                 if request is not None:
                     requests.append(request)
+        if offsite:
+            self.crawler.stats.inc_value("discovery/offsite_links", offsite)
         self._commit()
         yield from requests
 
     def _xml(self, response: Response, body: bytes) -> Iterator[Any]:
+        """A sitemap or feed: its URLs followed. One that does not parse cleanly (truncated,
+        malformed, with entity declarations) is recorded (bad_sitemap, bad_feed, bad_xml) and the
+        URLs that could be recovered are still followed. Entities are never expanded, and no DTD or
+        external entity is fetched or read (no network, no file)."""
+        parser = etree.XMLParser(
+            recover=True, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        )
+        problems = []
+        # No sitemap or feed needs a DTD: one is dropped before parsing, so that its entities (an
+        # expansion bomb, a file or URL) are neither expanded nor fetched and stop nothing.
+        body, doctypes = _DOCTYPE.subn(b"", body, count=1)
+        if doctypes:
+            problems.append("a DOCTYPE (ignored, its entities not expanded)")
         try:
-            root = etree.fromstring(body, parser=etree.XMLParser(recover=True, resolve_entities=False))
+            root = etree.fromstring(body, parser=parser)
         except etree.XMLSyntaxError:
             root = None
+        problems += [e.message.strip() for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
+        source = response.meta.get("source")
+        claimed = BAD_SITEMAP if source == "sitemap" else BAD_FEED if source == "feed" else BAD_XML
         if root is None:
-            self.crawler.stats.inc_value("skipped/bad_xml")
+            self.crawler.stats.inc_value("skipped/bad_xml" if claimed == BAD_XML else f"failed/{claimed}")
+            yield self._bad_xml(response, claimed, "; ".join(problems) or "not XML")
             return
         tag = etree.QName(root).localname.lower()
+        requests: list[Any]
         if tag in ("urlset", "sitemapindex"):
-            yield from self._sitemap(response, body)
+            requests, reason = list(self._sitemap(response, body)), BAD_SITEMAP
         elif tag in ("rss", "feed", "rdf"):
-            yield from self._feed(response, root)
+            requests, reason = list(self._feed(response, root)), BAD_FEED
+        elif claimed != BAD_XML:
+            self.crawler.stats.inc_value(f"failed/{claimed}")
+            yield self._bad_xml(response, claimed, f"root element <{tag}> is neither a sitemap nor a feed")
+            return
         else:
             yield self._non_html(response)
+            return
+        if problems:
+            self.crawler.stats.inc_value(f"failed/{reason}")
+            yield self._bad_xml(response, reason, f"{len(requests)} URLs recovered; " + "; ".join(problems))
+        yield from requests
+
+    def _bad_xml(self, response: Response, reason: str, detail: str) -> FetchFailed:
+        """A sitemap or feed that did not parse cleanly, recorded as failed."""
+        self.logger.info("%s: %s (%s)", reason, response.url, detail[:200])
+        return FetchFailed(
+            url=response.request.url if response.request else response.url,
+            reason=reason,
+            http_status=response.status,
+            detail=detail[:500],
+            failed_at=_utcnow(),
+        )
 
     def _sitemap(self, response: Response, body: bytes) -> Iterator[Any]:
         sitemap = Sitemap(body)
@@ -317,7 +389,10 @@ class ArticleSpider(scrapy.Spider):
         site = self._site_of(response.meta)
         requests = []
         for entry in sitemap:
-            loc = response.urljoin(entry.get("loc", "").strip())
+            loc = entry.get("loc", "").strip()
+            if not loc:  # an entry cut short, or an entity left unexpanded
+                continue
+            loc = response.urljoin(loc)
             if not valid_http_url(loc):
                 continue
             if sitemap.type == "sitemapindex":
@@ -369,6 +444,18 @@ class ArticleSpider(scrapy.Spider):
                 )
             return
         status = None
+        # A request redirected before it failed is recorded under the URL that was asked for.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
+        detail = f"{failure.type.__name__}: {failure.value}"
+        if url != request.url:
+            detail += f" (redirected to {request.url})"
+        if failure.check(Refused):
+            reason = failure.value.reason
+            detail = failure.value.detail
+            kind = "skipped" if reason in REFUSED_SKIPS else "failed"
+            self.crawler.stats.inc_value(f"{kind}/{reason}")
+            yield FetchFailed(url=url, reason=reason, detail=detail[:500], failed_at=_utcnow())
+            return
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = "http_error"
@@ -378,17 +465,21 @@ class ArticleSpider(scrapy.Spider):
             reason = "timeout"
         elif failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
             reason = "connection"
+        elif failure.check(ResponseDataLossError, ResponseFailed, _DataLoss, PotentialDataLoss):
+            reason = DATA_LOSS  # closed mid-body, or shorter than its Content-Length: never archived
+        elif failure.check(DownloadCancelledError) or (
+            failure.check(scrapy.exceptions.IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(failure.value)
+        ):
+            reason = TOO_LARGE  # over DOWNLOAD_MAXSIZE as sent, or once decompressed
+        elif failure.check(zlib.error, gzip.BadGzipFile, EOFError, *_BROTLI_ERRORS):
+            reason = BAD_ENCODING  # Content-Encoding says compressed, the body does not decompress
         elif failure.check(scrapy.exceptions.IgnoreRequest):
             reason = "robots" if "robots" in str(failure.value).lower() else "ignored"
         else:
             reason = "other"
         self.crawler.stats.inc_value(f"failed/{reason}")
         yield FetchFailed(
-            url=request.url,
-            reason=reason,
-            http_status=status,
-            detail=f"{failure.type.__name__}: {failure.value}"[:500],
-            failed_at=_utcnow(),
+            url=url, reason=reason, http_status=status, detail=detail[:500], failed_at=_utcnow()
         )
 
 

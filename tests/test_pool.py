@@ -15,7 +15,7 @@ import pytest
 
 from archive.store import utcnow
 from crawler.items import Article, RawPage
-from crawler.pool import ExtractionPool, PoolClosed, TaskFailed, TaskTimeout
+from crawler.pool import ExtractionPool, PoolClosed, TaskFailed, TaskMemory, TaskTimeout
 from pipelines import ExtractedPage, Extraction, StorePipeline
 from tests.conftest import FAST, REPO, run_scrapy
 
@@ -44,6 +44,26 @@ def fail(message: str) -> None:
 
 def die(code: int) -> None:
     os._exit(code)
+
+
+def allocate(size: int) -> tuple[int, int]:
+    """Allocate ``size`` bytes; return the worker's pid and its peak RSS in KiB."""
+    import resource
+
+    block = bytearray(size)
+    return os.getpid(), len(block) and resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def test_worker_over_its_memory_limit_fails_the_task_and_is_replaced():
+    limit = 1 << 30
+    with ExtractionPool(1, func=allocate, timeout=30, max_memory=limit) as pool:
+        first, _ = pool.submit(1 << 20).result(timeout=60)
+        with pytest.raises(TaskMemory):
+            pool.submit(3 << 30).result(timeout=60)  # 3 GiB
+        after, peak_kib = pool.submit(1 << 20).result(timeout=60)
+        assert after != first, "the worker over its limit was not replaced"
+        assert peak_kib * 1024 < limit
+        assert pool.counts["memory"] == 1 and pool.counts["lost"] == 0
 
 
 @pytest.mark.parametrize("stuck", [nap, spin])
@@ -315,3 +335,29 @@ def test_a_worker_that_cannot_start_fails_its_tasks_instead_of_hanging(monkeypat
             with pytest.raises(TaskFailed, match="cannot start an extraction worker: no more processes"):
                 future.result(timeout=10)
     assert pool.counts["lost"] == 3
+
+
+@pytest.mark.slow
+def test_crawl_records_a_page_over_the_memory_limit_as_extract_memory(tmp_path):
+    """A page of a million <p> elements (13 MB; 3.3 GB of RSS to extract without a limit) fails as
+    extract_memory under the default 1 GiB limit, within the time limit; the crawl goes on."""
+    from tests.conftest import run_cli
+    from tests.faultserver import Route, serve_faults
+    from tests.newsgen import story_html
+
+    million = b"<html><body>" + b"<p>word</p>\n" * 1_000_000 + b"</body></html>"
+    routes = {
+        "/": Route(body=b'<html><body><a href="/million">m</a> <a href="/story">s</a></body></html>'),
+        "/million": Route(body=million),
+        "/story": Route(body=story_html(7).encode()),
+    }
+    with serve_faults(routes) as server:
+        db = tmp_path / "archive.db"
+        proc = run_cli(
+            "crawl", server.url + "/", "--db", f"sqlite:///{db}", *FAST, "-s", "CRAWLER_EXTRACT_TIMEOUT=60"
+        )
+        assert proc.returncode == 0, proc.stderr
+    con = sqlite3.connect(db)
+    failures = dict(con.execute("SELECT url, reason FROM fetch_failures").fetchall())
+    assert failures[server.url + "/million"] == "extract_memory"
+    assert [u for (u,) in con.execute("SELECT url FROM articles")] == [server.url + "/story"]

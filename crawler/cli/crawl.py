@@ -197,3 +197,9 @@ def report(result: CrawlResult, db_url: str) -> None:
         click.echo(f"Not fetched (disallowed by robots.txt): {robots}")
     if failed:
         click.echo("Failed: " + ", ".join(f"{k} {v}" for k, v in sorted(failed.items())))
+    given = result.stats.get("reach/private_given")
+    if given:
+        click.echo(
+            f"Notice: {given} is on a private address, crawled because it was given "
+            "(other private addresses are refused)."
+        )

@@ -44,6 +44,8 @@ def demo(db_url: str, verbose: bool) -> None:
             # Loopback: no need to be gentle.
             "AUTOTHROTTLE_ENABLED": False,
             "DOWNLOAD_DELAY": 0,
+            # The sample site is on loopback, reached through its server as a proxy.
+            "CRAWLER_ALLOW_PRIVATE_ADDRESSES": True,
         }
         result = run_crawl(
             {
