@@ -21,7 +21,7 @@ test: install
 	$(BIN)/pytest -q
 
 bench: install
-	$(BIN)/python bench/quality.py ../shared/corpus-dev
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf $(VENV) archive.db archive.db-wal archive.db-shm
