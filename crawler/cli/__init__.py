@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "reextract",
     "search",
     "boilerplate",
+    "db",
 )
 
 
