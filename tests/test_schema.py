@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from archive.db import (
     ArchiveError,
@@ -30,7 +31,7 @@ from archive.db import (
     schema_state,
 )
 from archive.models import Article, Base
-from archive.search import ensure_search_index, search
+from archive.search import search
 from archive.store import content_hash, store_article
 from crawler import extract  # noqa: F401 - imported here, not inside `crawler reextract` (a warning)
 from tests.conftest import REPO
@@ -74,12 +75,47 @@ def _add_rows(url: str, n: int = 3) -> None:
     engine.dispose()
 
 
+# Made by the crawler before migrations (commit fe9cfc5: create_all and the FTS5 index), holding
+# three articles (one in Hindi) with their raw pages, a finished run, a failure and counted lines.
+LEGACY_FIXTURE = REPO / "tests" / "fixtures" / "archive-before-migrations.db"
+
+
 def _legacy_archive(url: str) -> None:
-    """An archive as the crawler made it before migrations: create_all and the FTS5 index."""
+    """An archive as the crawler made it before migrations, with rows: on SQLite a copy of the
+    file that code made; on PostgreSQL revision 0001 (the same schema, see the first test) without
+    its alembic_version table, and the fixture's articles."""
+    if url.startswith("sqlite:///"):
+        shutil.copyfile(LEGACY_FIXTURE, url.removeprefix("sqlite:///"))
+        return
     engine = make_engine(url, create=False)
-    Base.metadata.create_all(engine)
-    ensure_search_index(engine)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0001")
+        conn.exec_driver_sql("DROP TABLE alembic_version")
+    source = create_engine(f"sqlite:///file:{LEGACY_FIXTURE}?mode=ro&uri=true")
+    with source.connect() as src, engine.begin() as dst:
+        for table in Base.metadata.sorted_tables:
+            rows = [dict(row._mapping) for row in src.execute(table.select())]
+            if rows:
+                dst.execute(table.insert(), rows)
+        for table in ("articles", "crawl_runs", "fetch_failures", "article_versions", "site_lines"):
+            dst.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) "
+                f"FROM {table}"
+            )
+    source.dispose()
     engine.dispose()
+
+
+def _dump(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table, in key order."""
+    engine = make_engine(url, create=False)
+    with engine.connect() as conn:
+        out = {
+            table.name: [tuple(row) for row in conn.execute(table.select().order_by(*table.primary_key))]
+            for table in Base.metadata.sorted_tables
+        }
+    engine.dispose()
+    return out
 
 
 def _digest(path: Path) -> dict[str, str]:
@@ -119,8 +155,7 @@ def _sqlite_schema(path: Path) -> dict[tuple[str, str], str]:
 
 
 def test_first_migration_is_the_schema_create_all_made(tmp_path: Path):
-    legacy, migrated = tmp_path / "legacy.db", tmp_path / "migrated.db"
-    _legacy_archive(f"sqlite:///{legacy}")
+    legacy, migrated = LEGACY_FIXTURE, tmp_path / "migrated.db"
     engine = make_engine(f"sqlite:///{migrated}", create=False)
     with engine.begin() as conn:
         command.upgrade(_config(conn), "0001")
@@ -132,24 +167,29 @@ def test_first_migration_is_the_schema_create_all_made(tmp_path: Path):
 
 def test_legacy_archive_is_refused_then_stamped_keeping_its_rows(archive_url: str):
     _legacy_archive(archive_url)
-    _add_rows(archive_url)
+    before = _dump(archive_url)
+    assert len(before["articles"]) == 3 and len(before["crawl_runs"]) == 1 and before["site_lines"]
     proc = invoke("stats", "--db", archive_url)
     assert proc.exit_code == 1 and "predates schema versions: run `crawler db upgrade`" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     with pytest.raises(SchemaError, match="crawler db upgrade"):
         make_engine(archive_url)  # writers too
-    assert _revision(archive_url) is None
+    assert _revision(archive_url) is None and _dump(archive_url) == before
     proc = invoke("db", "upgrade", "--db", archive_url)
     assert proc.exit_code == 0, proc.stderr
     assert "made before schema versions" in proc.stdout
     assert _revision(archive_url) == head_revision()
-    proc = invoke("search", "bridge", "--db", archive_url)
-    assert proc.exit_code == 0, proc.stderr
-    assert sorted(re.findall(r"https://news\.example/a\d", proc.stdout)) == [
-        "https://news.example/a1",
-        "https://news.example/a2",
-        "https://news.example/a3",
-    ]
+    assert _dump(archive_url) == before
+    proc = invoke("search", "बारिश", "--db", archive_url)
+    assert proc.exit_code == 0 and "https://news.example/hi1" in proc.stdout, proc.stderr
+    proc = invoke("export", "-o", "-", "--db", archive_url)
+    assert proc.exit_code == 0 and proc.stdout.count('"url"') == 3
+    # A writer can now store into it: ids go on from the archived rows.
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine).begin() as session:
+        assert store_article(session, _record(7)) == "new"
+    engine.dispose()
+    assert len(_dump(archive_url)["articles"]) == 4
 
 
 def test_upgrade_from_the_first_revision_keeps_rows(archive_url: str):
