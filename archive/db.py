@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -43,11 +45,15 @@ __all__ = [
     "SchemaError",
     "SchemaState",
     "head_revision",
+    "is_retryable",
     "make_engine",
     "make_sessionmaker",
+    "run_transaction",
     "schema_state",
     "upgrade",
 ]
+
+T = TypeVar("T")
 
 DEFAULT_URL = "sqlite:///archive.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -347,6 +353,42 @@ def _check_legacy_columns(conn: Connection, where: str) -> None:
             f"the archive {where} is older than any schema this crawler can upgrade "
             f"(missing columns: {', '.join(missing[:5])})"
         )
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction can simply be run again.
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for a failed transaction that may succeed when run again: a deadlock or serialization
+    failure among concurrent writers (PostgreSQL), or SQLite's lock still held after busy_timeout."""
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def run_transaction(
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    attempts: int = 5,
+    on_retry: Callable[[BaseException], None] | None = None,
+) -> T:
+    """``work(session)`` in one transaction, run again (up to ``attempts`` times, with a short
+    random back-off) when it fails with a retryable error (:func:`is_retryable`)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with factory.begin() as session:
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            if on_retry is not None:
+                on_retry(exc)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
