@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "search",
     "boilerplate",
     "db",
+    "enqueue",
 )
 
 
