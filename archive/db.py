@@ -184,6 +184,8 @@ def _parse(url: str) -> URL:
         raise ArchiveError(f"not a database URL: {url!r}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, ""):
         raise ArchiveError(f"no database file in {url!r} (e.g. sqlite:///archive.db)")
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default driver would be psycopg2
+        parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
 
 
