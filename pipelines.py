@@ -422,11 +422,14 @@ class StorePipeline:
         done.add_done_callback(resolve)
 
     def _write_batch(self, ops: list[tuple[str, Callable[[Session], Any]]]) -> list[tuple[bool, Any]]:
-        """In the writer thread: all ``ops`` in one transaction, in URL order (writers that lock rows
-        in the same order do not deadlock), run again after a deadlock; if it fails, one
+        """In the writer thread: all ``ops`` in one transaction, in URL order on a server database
+        (writers that lock rows in the same order do not deadlock; on SQLite, in the order they
+        came), run again after a deadlock; if it fails, one
         transaction each, so that an error lands on the record that caused it and the others are
         kept. Results come back in the order of ``ops``."""
-        order = sorted(range(len(ops)), key=lambda i: ops[i][0])
+        order = list(range(len(ops)))
+        if self.engine.dialect.name != "sqlite":  # SQLite's database lock serialises writers anyway
+            order.sort(key=lambda i: ops[i][0])
 
         def retried(_: BaseException) -> None:
             self.retries += 1

@@ -17,9 +17,12 @@ one-line reason for the CLI.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import random
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,9 +96,32 @@ def _script() -> ScriptDirectory:
     return ScriptDirectory.from_config(_config())
 
 
+@functools.cache
+def _migrations_dir() -> Path:
+    """The folder of the migration scripts; copied out once when the package runs from a zip (a
+    scrapyd egg), since Alembic reads a folder."""
+    if MIGRATIONS.is_dir():
+        return MIGRATIONS
+    from importlib.resources import files
+
+    target = Path(tempfile.mkdtemp(prefix="news-archiver-migrations-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+
+    def copy(source: Any, folder: Path) -> None:
+        for entry in source.iterdir():
+            if entry.is_dir() and entry.name != "__pycache__":
+                (folder / entry.name).mkdir()
+                copy(entry, folder / entry.name)
+            elif entry.name.endswith((".py", ".mako")):
+                (folder / entry.name).write_bytes(entry.read_bytes())
+
+    copy(files("archive.migrations"), target)
+    return target
+
+
 def _config(connection: Connection | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(_migrations_dir()))
     if connection is not None:
         config.attributes["connection"] = connection
     return config

@@ -335,3 +335,7 @@ def test_readers_open_postgresql_read_only(pg_url: str):
     engine.dispose()
     with pytest.raises(ArchiveError, match="empty database"):
         make_engine(pg_url.rsplit("/", 1)[0] + "/template1", readonly=True)
+    # postgresql:// without a driver means psycopg 3 (the postgres extra), not SQLAlchemy's psycopg2.
+    plain = make_engine(pg_url.replace("postgresql+psycopg://", "postgresql://"), readonly=True)
+    assert plain.dialect.driver == "psycopg"
+    plain.dispose()
