@@ -2,8 +2,9 @@
 
 The index (``articles_fts``) is an external-content FTS5 table over ``articles``, kept in step
 by triggers on insert, update (of title, lede or body) and delete, so every writer keeps it
-current without knowing it exists. :func:`ensure_search_index` creates it (``make_engine`` calls
-it for SQLite archives) and fills it from existing rows the first time.
+current without knowing it exists. The first schema migration creates it (a frozen copy of
+``_DDL``); :func:`ensure_search_index` makes it again in an archive that lacks it (``crawler db
+upgrade`` of an archive made before migrations) and fills it from the rows already there.
 
 Tokenizer: ``unicode61`` with ``remove_diacritics 2`` and the categories ``L* N* Co M*``. The
 default categories leave out combining marks (``M*``), which split words of Indic scripts at
@@ -85,7 +86,7 @@ class SearchHit:
 
 
 def has_search_index(engine: Engine) -> bool:
-    """True when the archive has the FTS5 index (SQLite archives made by make_engine)."""
+    """True when the archive has the SQLite FTS5 index (PostgreSQL archives have their own)."""
     if engine.dialect.name != "sqlite":
         return False
     with engine.connect() as conn:

@@ -158,7 +158,7 @@ WITH vocab AS (
 INSERT INTO articles (url, domain, title, body, word_count, lang, fetched_at, content_hash, extractor_version)
 SELECT 'https://big.example/' || n || '.html', 'big' || (n % 50) || '.example',
        'Story ' || n,
-       (SELECT string_agg(w[1 + ((n * 7919 + k * 104729) % 2000)], ' ') FROM generate_series(1, 80) AS k),
+       (SELECT string_agg(w[1 + ((n::bigint * 7919 + k * 104729) % 2000)::int], ' ') FROM generate_series(1, 80) AS k),
        80, 'en', timestamp '2026-01-01' + n * interval '1 second', md5(n::text), '17'
 FROM vocab, generate_series(CAST(:start AS integer), CAST(:stop AS integer)) AS n
 """
