@@ -248,7 +248,14 @@ class FleetKeeper:
         crawler.signals.connect(keeper.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(keeper.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)
+        # Still busy while pages download and their items are extracted and stored.
+        for signal in (signals.response_received, signals.item_scraped, signals.item_dropped):
+            crawler.signals.connect(keeper.working, signal=signal)
         return keeper
+
+    def working(self, *args: Any, **kwargs: Any) -> None:
+        if self.keys:
+            self.beat("busy")
 
     def spider_opened(self, spider: Any) -> None:
         self.keys = _keys(self.crawler.settings, spider.name)
