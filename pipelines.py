@@ -21,7 +21,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session
 
 from archive.boilerplate import learned_lines, record_lines
-from archive.db import ArchiveError, make_engine, make_sessionmaker
+from archive.db import ArchiveError, make_engine, make_sessionmaker, run_transaction
 from archive.export import json_record_from_article
 from archive.store import (
     DUPLICATE,
@@ -317,7 +317,8 @@ class StorePipeline:
         # run by one writer thread so the reactor never waits for the database.
         self.batch_size = max(1, crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100))
         self.batch_seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2)
-        self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self._pending: list[tuple[str, Callable[[Session], Any], asyncio.Future[Any]]] = []
+        self.retries = 0  # transactions run again after a deadlock (set by the writer thread)
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Future[list[tuple[bool, Any]]]] = set()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
@@ -347,6 +348,7 @@ class StorePipeline:
         stats = self.crawler.stats
         if isinstance(item, FetchFailed):
             await self._write(
+                item.url,
                 lambda session: record_failure(
                     session,
                     url=item.url,
@@ -355,15 +357,16 @@ class StorePipeline:
                     http_status=item.http_status,
                     detail=item.detail,
                     failed_at=item.failed_at,
-                )
+                ),
             )
             skip = item.reason in SKIP_REASONS or item.reason in fault_reasons.SKIP_REASONS
             raise Dropped(item.reason, item.url, "skipped" if skip else "failed")
         if isinstance(item, NotModifiedPage):
             await self._write(
+                item.url,
                 lambda session: mark_checked(
                     session, item.url, item.checked_at, etag=item.etag, last_modified=item.last_modified
-                )
+                ),
             )
             raise DropItem(f"not modified: {item.url}", log_level="DEBUG")
         if not isinstance(item, ExtractedPage):
@@ -374,17 +377,18 @@ class StorePipeline:
         lines: list[str] | None = None
         if self.learn_lines:
             lines = extraction.lines if extraction.lines is not None else lines_for_learning(item.article)
-        outcome = await self._write(lambda session: _store(session, record, lines))
+        outcome = await self._write(record["url"], lambda session: _store(session, record, lines))
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:
             await self._write(
+                record["url"],
                 lambda session: record_failure(
                     session,
                     url=record["url"],
                     reason=DUPLICATE,
                     run_id=self.run_id,
                     http_status=record["http_status"],
-                )
+                ),
             )
             raise _drop(self.crawler, DUPLICATE, item.page.url)
         # The item Scrapy's feed exports write: the record exactly as `crawler export` gives it.
@@ -392,11 +396,11 @@ class StorePipeline:
 
     # -- batched writes ----------------------------------------------------------------------
 
-    async def _write(self, op: Callable[[Session], Any]) -> Any:
-        """Run ``op(session)`` in the next batch's transaction and return its result."""
+    async def _write(self, url: str, op: Callable[[Session], Any]) -> Any:
+        """Run ``op(session)`` (a write about ``url``) in the next batch's transaction; its result."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((op, future))
+        self._pending.append((url, op, future))
         if len(self._pending) >= self.batch_size:
             self._flush()
         elif self._timer is None:
@@ -412,7 +416,7 @@ class StorePipeline:
         if not batch:
             return
         loop = asyncio.get_running_loop()
-        done = loop.run_in_executor(self._writer, self._write_batch, [op for op, _ in batch])
+        done = loop.run_in_executor(self._writer, self._write_batch, [(url, op) for url, op, _ in batch])
         self._flushes.add(done)
 
         def resolve(done: asyncio.Future[list[tuple[bool, Any]]]) -> None:
@@ -422,7 +426,7 @@ class StorePipeline:
                 results = [(False, done.exception())] * len(batch)
             else:
                 results = done.result()
-            for (_, future), (ok, value) in zip(batch, results, strict=True):
+            for (_, _, future), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue
                 if ok:
@@ -432,23 +436,36 @@ class StorePipeline:
 
         done.add_done_callback(resolve)
 
-    def _write_batch(self, ops: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
-        """In the writer thread: all ``ops`` in one transaction; if it fails, one transaction each,
-        so that an error lands on the record that caused it and the others are kept."""
+    def _write_batch(self, ops: list[tuple[str, Callable[[Session], Any]]]) -> list[tuple[bool, Any]]:
+        """In the writer thread: all ``ops`` in one transaction, in URL order on a server database
+        (writers that lock rows in the same order do not deadlock; on SQLite, in the order they
+        came), run again after a deadlock; if it fails, one
+        transaction each, so that an error lands on the record that caused it and the others are
+        kept. Results come back in the order of ``ops``."""
+        order = list(range(len(ops)))
+        if self.engine.dialect.name != "sqlite":  # SQLite's database lock serialises writers anyway
+            order.sort(key=lambda i: ops[i][0])
+
+        def retried(_: BaseException) -> None:
+            self.retries += 1
+
+        def run_all(session: Session) -> list[Any]:
+            return [ops[i][1](session) for i in order]
+
+        results: list[tuple[bool, Any]] = [(False, None)] * len(ops)
         try:
-            with self.Session.begin() as session:
-                return [(True, op(session)) for op in ops]
+            for i, value in zip(order, run_transaction(self.Session, run_all, on_retry=retried), strict=True):
+                results[i] = (True, value)
+            return results
         except Exception as exc:  # noqa: BLE001 - redone one by one below, each error reported
             if len(ops) == 1:
                 return [(False, exc)]
             logger.warning("batch of %d writes failed (%s); writing them one by one", len(ops), exc)
-        results: list[tuple[bool, Any]] = []
-        for op in ops:
+        for i in order:
             try:
-                with self.Session.begin() as session:
-                    results.append((True, op(session)))
+                results[i] = (True, run_transaction(self.Session, ops[i][1], on_retry=retried))
             except Exception as exc:  # noqa: BLE001 - raised again in that item's process_item
-                results.append((False, exc))
+                results[i] = (False, exc)
         return results
 
     async def close_spider(self) -> None:
@@ -477,6 +494,8 @@ class StorePipeline:
         }
         for key in ("requested", "not_modified", "not_requested", "changed", "unchanged"):
             self.crawler.stats.set_value(f"run/{key}", counts[key])
+        if self.retries:
+            self.crawler.stats.set_value("archive/retried_transactions", self.retries)
         self.crawler.stats.set_value("run/new", counts["archived"])
         logger.info(
             "crawl run %s: requested %d, not modified %d, not requested %d, new %d, changed %d, "

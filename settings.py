@@ -113,3 +113,18 @@ FEED_EXPORT_ENCODING = "utf-8"
 # Learn each site's boilerplate lines (lines repeated across its pages) in the archive and
 # remove them from later pages of the site (see `crawler boilerplate SITE`).
 CRAWLER_LEARN_BOILERPLATE = True
+
+# A crawl frontier shared by many crawler processes (crawler.redis_frontier, needs the `redis`
+# extra): with REDIS_URL set here, in $REDIS_URL or by `crawler crawl --redis URL`, the scheduler
+# and seen-set are scrapy-redis's on that Redis, and the queue persists across runs. Seen
+# fingerprints expire: start pages, sitemaps and feeds after CRAWLER_REDIS_FRONT_TTL (so the next
+# scheduled run fetches them again), the pages found from them after CRAWLER_REDIS_SEEN_TTL (then
+# the incremental middleware decides from the archive). A crawler closes once the queue is empty
+# and no crawler of the fleet has been busy for CRAWLER_REDIS_IDLE_CLOSE seconds.
+ADDONS = {"crawler.redis_frontier.SharedFrontier": 0}
+REDIS_URL = ""
+CRAWLER_REDIS_PREFIX = "news-archiver"
+CRAWLER_REDIS_FRONT_TTL = "5m"
+CRAWLER_REDIS_SEEN_TTL = "1h"
+CRAWLER_REDIS_IDLE_CLOSE = 5.0
+CRAWLER_REDIS_START_BATCH = 16

@@ -38,16 +38,26 @@ MIN_SHARE = 0.1
 # Longer "lines" are article paragraphs, not furniture; they are not counted.
 MAX_LINE_CHARS = 1000
 _CHUNK = 500  # SQL parameters per IN (...) query
-# SQLite upserts that count one more page of a site and one more page for each of its lines.
+# Upserts that count one more page of a site and one more page for each of its lines; the lines
+# travel as one JSON array, read by each database's own JSON table function. The lines are distinct
+# and sorted: one ON CONFLICT statement may not meet a key twice, and writers that lock rows in the
+# same order do not deadlock.
 _COUNT_PAGE = text(
     "INSERT INTO site_pages (domain, pages) VALUES (:domain, 1)"
-    " ON CONFLICT (domain) DO UPDATE SET pages = pages + 1"
+    " ON CONFLICT (domain) DO UPDATE SET pages = site_pages.pages + 1"
 )
-_COUNT_LINES = text(
-    "INSERT INTO site_lines (domain, line, pages, first_seen, last_seen)"
-    " SELECT :domain, value, 1, :now, :now FROM json_each(:lines) WHERE true"
-    " ON CONFLICT (domain, line) DO UPDATE SET pages = pages + 1, last_seen = excluded.last_seen"
-).bindparams(bindparam("now", type_=DateTime()))
+_LINES_OF_JSON = {
+    "sqlite": "SELECT :domain, value, 1, :now, :now FROM json_each(:lines) WHERE true",
+    "postgresql": "SELECT :domain, value, 1, :now, :now FROM jsonb_array_elements_text(CAST(:lines AS jsonb))"
+    " WITH ORDINALITY AS t(value, n) ORDER BY n",
+}
+_COUNT_LINES = {
+    dialect: text(
+        f"INSERT INTO site_lines (domain, line, pages, first_seen, last_seen) {select_lines}"
+        " ON CONFLICT (domain, line) DO UPDATE SET pages = site_lines.pages + 1, last_seen = excluded.last_seen"
+    ).bindparams(bindparam("now", type_=DateTime()))
+    for dialect, select_lines in _LINES_OF_JSON.items()
+}
 
 
 @dataclass(frozen=True)
@@ -71,41 +81,16 @@ def record_lines(session: Session, domain: str, lines: Iterable[str], *, now: da
     """
     now = now or _now()
     distinct = sorted({x for x in lines if x and len(x) <= MAX_LINE_CHARS})
-    if not _uses_upserts(session):
-        _record_lines_orm(session, domain, distinct, now)
-        return len(distinct)
-    # SQLite: two statements whatever the number of lines (they travel as one JSON array), since a
-    # crawl calls this for every new article and per-line ORM objects would cost more than the SQL.
+    dialect = session.get_bind().dialect.name
+    count_lines = _COUNT_LINES.get(dialect)
+    if count_lines is None:
+        raise NotImplementedError(f"the archive supports SQLite and PostgreSQL, not {dialect}")
+    # Two statements whatever the number of lines, since a crawl calls this for every new article
+    # and per-line ORM objects would cost more than the SQL.
     session.execute(_COUNT_PAGE, {"domain": domain})
     if distinct:
-        session.execute(_COUNT_LINES, {"domain": domain, "now": now, "lines": json.dumps(distinct)})
+        session.execute(count_lines, {"domain": domain, "now": now, "lines": json.dumps(distinct)})
     return len(distinct)
-
-
-def _uses_upserts(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
-def _record_lines_orm(session: Session, domain: str, distinct: list[str], now: datetime) -> None:
-    """record_lines on databases other than SQLite (one ORM object per line)."""
-    site = session.get(SitePages, domain)
-    if site is None:
-        site = SitePages(domain=domain, pages=0)
-        session.add(site)
-    site.pages += 1
-    existing: dict[str, SiteLine] = {}
-    for i in range(0, len(distinct), _CHUNK):
-        chunk = distinct[i : i + _CHUNK]
-        rows = session.scalars(select(SiteLine).where(SiteLine.domain == domain, SiteLine.line.in_(chunk)))
-        existing.update((row.line, row) for row in rows)
-    for line in distinct:
-        row = existing.get(line)
-        if row is None:
-            session.add(SiteLine(domain=domain, line=line, pages=1, first_seen=now, last_seen=now))
-        else:
-            row.pages += 1
-            row.last_seen = now
-    session.flush()
 
 
 def site_pages(session: Session, domain: str) -> int:

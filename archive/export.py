@@ -343,12 +343,13 @@ def iter_records(
     needed.add("id")
     columns = [c.key for c in Article.__table__.columns if c.key in needed]
     stmt = _query(flt, columns, dedup_exact=dedup_exact).execution_options(yield_per=batch_size)
-    for row in session.execute(stmt):
-        mapping = row._mapping
-        record = record_from_article(mapping, fields)
-        if with_text_columns:
-            record["_title"], record["_lede"], record["_body"] = (mapping[c] for c in _TEXT_COLUMNS)
-        yield record
+    with session.execute(stmt) as result:  # closed (PostgreSQL: its server-side cursor) if abandoned
+        for row in result:
+            mapping = row._mapping
+            record = record_from_article(mapping, fields)
+            if with_text_columns:
+                record["_title"], record["_lede"], record["_body"] = (mapping[c] for c in _TEXT_COLUMNS)
+            yield record
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ class Article(Base):
     lang: Mapped[str | None] = mapped_column(String(8), index=True)
     lang_confidence: Mapped[float | None] = mapped_column(Float)
     declared_lang: Mapped[str | None] = mapped_column(String(16))
-    lang_source: Mapped[str | None] = mapped_column(String(16))
+    lang_source: Mapped[str | None] = mapped_column(String(32))  # e.g. langdetect+declared
     author: Mapped[str | None] = mapped_column(Text)
     published: Mapped[str | None] = mapped_column(String(32))
     site_name: Mapped[str | None] = mapped_column(Text)

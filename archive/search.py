@@ -2,8 +2,9 @@
 
 The index (``articles_fts``) is an external-content FTS5 table over ``articles``, kept in step
 by triggers on insert, update (of title, lede or body) and delete, so every writer keeps it
-current without knowing it exists. :func:`ensure_search_index` creates it (``make_engine`` calls
-it for SQLite archives) and fills it from existing rows the first time.
+current without knowing it exists. The first schema migration creates it (a frozen copy of
+``_DDL``); :func:`ensure_search_index` makes it again in an archive that lacks it (``crawler db
+upgrade`` of an archive made before migrations) and fills it from the rows already there.
 
 Tokenizer: ``unicode61`` with ``remove_diacritics 2`` and the categories ``L* N* Co M*``. The
 default categories leave out combining marks (``M*``), which split words of Indic scripts at
@@ -11,7 +12,12 @@ every vowel sign and virama (बारिश would be indexed as ब, र, श);
 Bengali, Tamil and other abugidas stay whole, and Latin accents are still folded (cafe = café).
 Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) have no word
 boundaries for unicode61, so queries in them fall back to a substring scan (:func:`search`).
-Other databases than SQLite get no index; :func:`search` then uses the substring scan too.
+
+PostgreSQL archives use PostgreSQL's own full-text search: a GIN index (migration 0002) over
+:data:`PG_DOCUMENT`, the title (weight A), lede (B) and body (D) as ``tsvector`` of the ``simple``
+configuration, which lowercases and splits at non-letters with no stemming and no stop words, so
+Devanagari and every other spaced script match whole words as written. Spaceless scripts use the
+substring scan there too (``ILIKE``).
 """
 
 from __future__ import annotations
@@ -53,6 +59,13 @@ _DDL = (
 # Scripts without spaces between words: Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar, Hangul is spaced.
 _SPACELESS = re.compile(f"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff{CJK_CHARS}]")
 _SNIPPET_CHARS = 90
+# The document PostgreSQL's index covers (archive/migrations/versions/0002: the same expression,
+# which the query must repeat exactly for the index to be used).
+PG_DOCUMENT = (
+    "setweight(to_tsvector('simple'::regconfig, coalesce(title, '')), 'A')"
+    " || setweight(to_tsvector('simple'::regconfig, coalesce(lede, '')), 'B')"
+    " || setweight(to_tsvector('simple'::regconfig, body), 'D')"
+)
 
 
 class SearchError(ValueError):
@@ -73,7 +86,7 @@ class SearchHit:
 
 
 def has_search_index(engine: Engine) -> bool:
-    """True when the archive has the FTS5 index (SQLite archives made by make_engine)."""
+    """True when the archive has the SQLite FTS5 index (PostgreSQL archives have their own)."""
     if engine.dialect.name != "sqlite":
         return False
     with engine.connect() as conn:
@@ -127,7 +140,11 @@ def search(
     if not query.strip():
         return []
     bind = session.get_bind()
-    if _SPACELESS.search(query) or not has_search_index(bind):  # type: ignore[arg-type]
+    if _SPACELESS.search(query):
+        return _scan(session, query, lang=lang, limit=limit)
+    if bind.dialect.name == "postgresql":
+        return _pg_search(session, query, lang=lang, limit=limit, raw=raw)
+    if not has_search_index(bind):  # type: ignore[arg-type]
         return _scan(session, query, lang=lang, limit=limit)
     sql = f"""
         SELECT a.url, a.title, a.lang, a.published, a.fetched_at,
@@ -150,6 +167,42 @@ def search(
         # The text around a match: in the body, else in the lede, else the body's start.
         snip = next((x for x in (body_snip, lede_snip) if x and MARK_START in x), body_snip or lede_snip)
         hits.append(SearchHit(url, title, lg, pub, _as_datetime(fetched), snip or "", float(score)))
+    return hits
+
+
+def _pg_search(session: Session, query: str, *, lang: str | None, limit: int, raw: bool) -> list[SearchHit]:
+    """PostgreSQL: every term (``term*`` a prefix), or with ``raw`` web-search syntax (OR, -word,
+    "phrases"), ranked by ``ts_rank`` over the weighted document."""
+    params: dict[str, object] = {"limit": limit}
+    if raw:
+        tsquery = "websearch_to_tsquery('simple', :q)"
+        params["q"] = query
+    else:
+        parts = []
+        for i, term in enumerate(query.split()):
+            if term.endswith("*") and len(term) > 1:
+                parts.append(f"to_tsquery('simple', :t{i})")
+                params[f"t{i}"] = "'" + term.rstrip("*").replace("'", "''") + "':*"
+            else:
+                parts.append(f"plainto_tsquery('simple', :t{i})")
+                params[f"t{i}"] = term
+        tsquery = " && ".join(parts)
+    if lang:
+        params["lang"] = lang
+    sql = f"""
+        SELECT a.url, a.title, a.lang, a.published, a.fetched_at, a.lede, a.body,
+               ts_rank({PG_DOCUMENT}, q) AS score
+        FROM articles AS a, (SELECT {tsquery} AS q) AS query
+        WHERE ({PG_DOCUMENT}) @@ q {"AND a.lang = :lang" if lang else ""}
+        ORDER BY score DESC, a.fetched_at DESC LIMIT :limit
+    """
+    terms = [t.strip('*"-') for t in query.split() if t.strip('*"-') and (not raw or t.upper() != "OR")]
+    hits = []
+    for url, title, lg, pub, fetched, lede, body, score in session.execute(text(sql), params).all():
+        full = "\n\n".join(p for p in (title, lede, body) if p)
+        hits.append(
+            SearchHit(url, title, lg, pub, _as_datetime(fetched), _snippet(full, terms), float(score))
+        )
     return hits
 
 

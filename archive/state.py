@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, CachedPage
+from archive.store import dialect_insert
 
 __all__ = [
     "CachedBody",
@@ -78,11 +79,22 @@ def cache_page(
     body: bytes,
     fetched_at: datetime,
 ) -> None:
-    """Keep (or replace) the cached copy of a non-article page."""
-    row = session.get(CachedPage, url) or CachedPage(url=url)
-    row.etag = etag
-    row.last_modified = last_modified
-    row.content_type = content_type
-    row.body_z = zlib.compress(body, 6)
-    row.fetched_at = fetched_at
-    session.add(row)
+    """Keep (or replace) the cached copy of a non-article page (an upsert: several crawlers may
+    fetch the same front page)."""
+    values = {
+        "url": url,
+        "etag": etag,
+        "last_modified": last_modified,
+        "content_type": content_type,
+        "body_z": zlib.compress(body, 6),
+        "fetched_at": fetched_at,
+    }
+    table = CachedPage.__table__
+    stmt = dialect_insert(session, table)  # type: ignore[arg-type]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["url"], set_={key: stmt.excluded[key] for key in values if key != "url"}
+    )
+    session.execute(stmt, values)
+    row = session.identity_map.get(session.identity_key(CachedPage, url))
+    if row is not None:
+        session.expire(row)

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticlePage, ArticleVersion, CrawlRun, FetchFailure
@@ -23,6 +24,7 @@ __all__ = [
     "compress_html",
     "content_hash",
     "decompress_html",
+    "dialect_insert",
     "extraction_columns",
     "finish_run",
     "mark_checked",
@@ -37,8 +39,8 @@ NEW, CHANGED, UNCHANGED, DUPLICATE = "new", "changed", "unchanged", "duplicate"
 
 _WS = re.compile(r"\s+")
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # how every Zstandard frame begins
-_INSERT_ARTICLE = insert(Article.metadata.tables[Article.__tablename__])
-_INSERT_PAGE = insert(ArticlePage.metadata.tables[ArticlePage.__tablename__])
+_ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+_PAGES: Table = ArticlePage.__table__  # type: ignore[assignment]
 ARTICLE_FIELDS = frozenset(c.key for c in Article.__table__.columns) - {"id"}
 # Set by fetching, not by extraction: re-extraction leaves them alone.
 _FETCH_FIELDS = frozenset(
@@ -84,6 +86,36 @@ def decompress_html(data: bytes) -> bytes:
     return zlib.decompress(data)
 
 
+def dialect_insert(session: Session, table: Table) -> Any:
+    """``INSERT`` into ``table`` with the dialect's ``ON CONFLICT`` clauses (SQLite or PostgreSQL).
+
+    Upserts make every write idempotent and safe with many writers: a row another writer has
+    just inserted is updated (or left alone), never a unique-key error.
+    """
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"the archive supports SQLite and PostgreSQL, not {name}")
+
+
+def _insert_article(session: Session, values: Mapping[str, Any]) -> int | None:
+    """Insert a new article; None when another writer inserted its URL meanwhile."""
+    stmt = dialect_insert(session, _ARTICLES).on_conflict_do_nothing(index_elements=["url"])
+    return session.connection().execute(stmt.returning(_ARTICLES.c.id), dict(values)).scalar()
+
+
+def _upsert_page(session: Session, record: Mapping[str, Any], article_id: int) -> None:
+    values = _page_values(record, article_id)
+    stmt = dialect_insert(session, _PAGES)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["article_id"],
+        set_={key: stmt.excluded[key] for key in values if key != "article_id"},
+    )
+    session.connection().execute(stmt, values)
+
+
 def extraction_columns(
     article: Any,
     final_url: str,
@@ -127,23 +159,26 @@ def store_article(session: Session, record: Mapping[str, Any]) -> str:
     with ``final_url``, ``content_type``, ``content_language`` and ``extractor_version``.
     """
     values = {k: v for k, v in record.items() if k in ARTICLE_FIELDS}
-    row = session.scalar(select(Article).where(Article.url == values["url"]))
+    by_url = select(Article).where(Article.url == values["url"])
+    if session.get_bind().dialect.name == "postgresql":
+        by_url = by_url.with_for_update()  # another writer's update of this URL waits for ours
+    row = session.scalar(by_url)
     if row is None:
         other = session.scalar(
             select(Article.id).where(Article.content_hash == values["content_hash"]).limit(1)
         )
         if other is not None:
             return DUPLICATE
-        # A new URL, what a crawl mostly stores: one INSERT of the table's compiled statement (the
-        # ORM's unit of work costs more than the SQL here).
-        result = session.connection().execute(_INSERT_ARTICLE, values)
-        key = result.inserted_primary_key
-        if key is None:  # not on a one-row INSERT into a table with an integer key
-            raise RuntimeError(f"no id for the new article {values['url']}")
-        article_id = key[0]
-        if record.get("html_z") is not None:
-            session.connection().execute(_INSERT_PAGE, _page_values(record, article_id))
-        return NEW
+        # A new URL, what a crawl mostly stores: one INSERT (the ORM's unit of work costs more than
+        # the SQL here), which does nothing when another writer inserted the URL since our SELECT.
+        article_id = _insert_article(session, values)
+        if article_id is not None:
+            if record.get("html_z") is not None:
+                _upsert_page(session, record, article_id)
+            return NEW
+        row = session.scalar(by_url)
+        if row is None:
+            raise RuntimeError(f"no row for {values['url']} after a conflicting insert")
     outcome = UNCHANGED if row.content_hash == values["content_hash"] else CHANGED
     if outcome == CHANGED:
         session.add(
@@ -161,12 +196,11 @@ def store_article(session: Session, record: Mapping[str, Any]) -> str:
     for key, value in values.items():
         setattr(row, key, value)
     if record.get("html_z") is not None:
-        page = session.get(ArticlePage, row.id)
-        if page is None:
-            session.add(ArticlePage(**_page_values(record, row.id)))
-        else:
-            for key, value in _page_values(record, row.id).items():
-                setattr(page, key, value)
+        session.flush()
+        _upsert_page(session, record, row.id)
+        page = session.identity_map.get(session.identity_key(ArticlePage, row.id))
+        if page is not None:  # loaded earlier in this session: read it again after the upsert
+            session.expire(page)
     return outcome
 
 

@@ -169,17 +169,7 @@ class ArticleSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url, source, site in self.start_entries:
-            seed = source == "seed"  # seeds are article pages; the others lead to articles
-            request = self._request(
-                url,
-                source=source,
-                depth=0,
-                site=site,
-                is_page=seed,
-                incremental=seed,
-                record=False,
-                cacheable=source in ("sitemap", "feed"),
-            )
+            request = self.start_request(url, source, site)
             if request is not None:
                 yield request
         if self.frontier is not None and self.frontier.crashed:
@@ -193,6 +183,21 @@ class ArticleSpider(scrapy.Spider):
                 meta = {**entry.meta, "job_started": self.frontier.started_at.isoformat()}
                 yield self._make(entry.url, meta, dont_filter=True)
         self._commit()
+
+    def start_request(self, url: str, source: str = "start", site: str = "") -> scrapy.Request | None:
+        """The request for a start URL (``source``: start, seed, sitemap or feed), or None when
+        this crawl has it already; also used for the start URLs a shared frontier hands out."""
+        seed = source == "seed"  # seeds are article pages; the others lead to articles
+        return self._request(
+            url,
+            source=source,
+            depth=0,
+            site=site,
+            is_page=seed,
+            incremental=seed,
+            record=False,
+            cacheable=source in ("sitemap", "feed"),
+        )
 
     def _site_of(self, meta: Any) -> Site:
         return self.sites.get(meta.get("site", ""), self.sites[""])

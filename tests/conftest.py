@@ -75,3 +75,73 @@ def run_scrapy(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[
 
 # Settings that make a loopback crawl fast; politeness stays on by default elsewhere.
 FAST = ("-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0")
+
+
+# -- database and Redis servers --------------------------------------------------------------------
+# .ci/run (and tests/servers.sh for developers) start PostgreSQL and Redis on 127.0.0.1 and export
+# their URLs. Without them the tests that need them skip, saying why; under CI=true they fail.
+POSTGRES_ENV = "TEST_POSTGRES_URL"
+REDIS_ENV = "TEST_REDIS_URL"
+START_HINT = 'start them with: eval "$(tests/servers.sh start /tmp/news-archiver-servers)"'
+
+
+def server_url(env: str, what: str) -> str:
+    """The URL of a test server from ``env``; skip (fail under CI=true) when it is not set."""
+    url = os.environ.get(env)
+    if not url:
+        message = f"${env} is not set: no {what} server for this test ({START_HINT})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; CI must run it")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database of its own for this test (dropped afterwards)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(server_url(POSTGRES_ENV, "PostgreSQL"))
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+    except Exception as exc:
+        admin.dispose()
+        if os.environ.get("CI", "").lower() == "true":
+            raise
+        pytest.skip(f"PostgreSQL at ${POSTGRES_ENV} is not reachable: {exc.__class__.__name__}")
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database for an archive, once on SQLite (a file under tmp_path) and
+    once on PostgreSQL (a database of its own)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'archive.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis server, emptied before and after the test."""
+    import redis
+
+    url = server_url(REDIS_ENV, "Redis")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()

@@ -70,9 +70,9 @@ def _seed(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def _archive(tmp_path: Path, *rows: dict, failures: tuple[dict, ...] = ()) -> str:
-    """A real SQLite archive holding ``rows``; the engine is closed so the CLI reopens the file."""
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
+def _archive(url: str, *rows: dict, failures: tuple[dict, ...] = ()) -> str:
+    """A real archive (``archive_url``: SQLite, then PostgreSQL) holding ``rows``; the engine is
+    closed so the CLI opens it again."""
     engine = make_engine(url)
     with make_sessionmaker(engine).begin() as session:
         for i, row in enumerate(rows):
@@ -154,8 +154,8 @@ def test_classify_absent(line, marker, kind):
 # -- text seeds -----------------------------------------------------------------------------------
 
 
-def test_clean_seed(tmp_path, capsys):
-    db = _archive(tmp_path, {})
+def test_clean_seed(archive_url, tmp_path, capsys):
+    db = _archive(archive_url, {})
     seed = _seed(tmp_path, "bridge.txt", SEED_TEXT)
     code, out, err = _check(capsys, "--db", db, str(seed))
     assert code == 0, out + err
@@ -169,8 +169,8 @@ def test_clean_seed(tmp_path, capsys):
     assert out.rstrip().endswith("1 seed: 1 clean")
 
 
-def test_lost_paragraph_is_missing_content(tmp_path, capsys):
-    db = _archive(tmp_path, {"body": _paras(P1, SUB, P2, P4)})
+def test_lost_paragraph_is_missing_content(archive_url, tmp_path, capsys):
+    db = _archive(archive_url, {"body": _paras(P1, SUB, P2, P4)})
     seed = _seed(tmp_path, "bridge.txt", SEED_TEXT)
     code, report = _check_json(capsys, "--db", db, str(seed))
     assert code == 1 and report["ok"] is False
@@ -184,10 +184,10 @@ def test_lost_paragraph_is_missing_content(tmp_path, capsys):
     assert "absent, content (missing): 1\n    line 14: Shopkeepers" in out
 
 
-def test_leaked_boilerplate(tmp_path, capsys):
+def test_leaked_boilerplate(archive_url, tmp_path, capsys):
     also_read = "Also read: Ferry timetable changes from next week"
     body = _paras(P1, SUB, P2, also_read, P3, P4, "Sign up for our newsletter")
-    db = _archive(tmp_path, {"body": body})
+    db = _archive(archive_url, {"body": body})
     seed = _seed(tmp_path, "bridge.txt", SEED_TEXT)
     code, report = _check_json(capsys, "--db", db, str(seed))
     assert code == 1
@@ -207,9 +207,9 @@ def test_leaked_boilerplate(tmp_path, capsys):
     )
 
 
-def test_foreign_text_and_reordered_paragraphs(tmp_path, capsys):
+def test_foreign_text_and_reordered_paragraphs(archive_url, tmp_path, capsys):
     body = _paras(P1, SUB, P3, P2, P4, "Weather tomorrow: sunny spells and a light breeze from the west.")
-    db = _archive(tmp_path, {"body": body})
+    db = _archive(archive_url, {"body": body})
     code, report = _check_json(capsys, "--db", db, str(_seed(tmp_path, "bridge.txt", SEED_TEXT)))
     (r,) = report["seeds"]
     assert code == 1
@@ -219,9 +219,9 @@ def test_foreign_text_and_reordered_paragraphs(tmp_path, capsys):
     assert r["leaked"][0]["looks_like"] == "foreign text"
 
 
-def test_not_archived(tmp_path, capsys):
+def test_not_archived(archive_url, tmp_path, capsys):
     db = _archive(
-        tmp_path,
+        archive_url,
         {"title": "Council approves new cycling lanes", "lede": "Other text.", "body": "Cycling lanes."},
     )
     code, out, _ = _check(capsys, "--db", db, str(_seed(tmp_path, "bridge.txt", SEED_TEXT)))
@@ -230,9 +230,9 @@ def test_not_archived(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("with_index", [True, False])
-def test_found_by_text_when_the_title_carries_the_site_name(tmp_path, capsys, with_index):
+def test_found_by_text_when_the_title_carries_the_site_name(archive_url, tmp_path, capsys, with_index):
     db = _archive(
-        tmp_path,
+        archive_url,
         {"title": "Council approves new cycling lanes", "lede": "Other text.", "body": "Cycling lanes."},
         {"title": TITLE + " - City Herald"},
     )
@@ -240,10 +240,11 @@ def test_found_by_text_when_the_title_carries_the_site_name(tmp_path, capsys, wi
     if with_index:  # the CLI: candidates come from the full-text index
         code, report = _check_json(capsys, "--db", db, str(seed))
         (r,) = report["seeds"]
-    else:  # an archive without the index: every article is compared
+    else:  # an archive without the index (PostgreSQL's has none for this): every article is compared
         engine = make_engine(db, create=False)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP TABLE {FTS_TABLE}")
+        if engine.dialect.name == "sqlite":
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"DROP TABLE {FTS_TABLE}")
         with make_sessionmaker(engine)() as session:
             assert _fts_candidates(session, read_seed(seed)) is None  # type: ignore[arg-type]
             (rep,) = check_text_seeds(session, [read_seed(seed)])  # type: ignore[list-item]
@@ -254,8 +255,8 @@ def test_found_by_text_when_the_title_carries_the_site_name(tmp_path, capsys, wi
     assert r["verdict"] == "leaked boilerplate" and code == 1
 
 
-def test_several_candidates_are_reported_and_the_best_compared(tmp_path, capsys):
-    db = _archive(tmp_path, {"body": P1}, {})  # same title twice: a truncated copy, then the full one
+def test_several_candidates_are_reported_and_the_best_compared(archive_url, tmp_path, capsys):
+    db = _archive(archive_url, {"body": P1}, {})  # same title twice: a truncated copy, then the full one
     code, report = _check_json(capsys, "--db", db, str(_seed(tmp_path, "bridge.txt", SEED_TEXT)))
     (r,) = report["seeds"]
     assert r["article"]["id"] == 2 and r["candidates"] == [2, 1]
@@ -266,9 +267,9 @@ def test_several_candidates_are_reported_and_the_best_compared(tmp_path, capsys)
 # -- URL lists ------------------------------------------------------------------------------------
 
 
-def test_url_list_coverage(tmp_path, capsys):
+def test_url_list_coverage(archive_url, tmp_path, capsys):
     db = _archive(
-        tmp_path,
+        archive_url,
         {"url": "http://news.test/a.html"},
         {"url": "http://news.test/d-old.html", "canonical_url": "http://news.test/d.html", "title": "Other"},
         failures=(
@@ -322,8 +323,8 @@ def test_url_list_coverage(tmp_path, capsys):
 # -- usage errors ---------------------------------------------------------------------------------
 
 
-def test_usage_errors_exit_2(tmp_path, capsys):
-    db = _archive(tmp_path, {})
+def test_usage_errors_exit_2(archive_url, tmp_path, capsys):
+    db = _archive(archive_url, {})
     seed = _seed(tmp_path, "bridge.txt", SEED_TEXT)
     code, _, err = _check(capsys, "--db", db, str(tmp_path / "missing.txt"))
     assert code == 2 and "no seed file" in err

@@ -131,9 +131,9 @@ ROWS = [
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> str:
-    """A real SQLite archive with ROWS, closed and reopened by each test through its URL."""
-    url = f"sqlite:///{tmp_path / 'archive.db'}"
+def archive(archive_url: str) -> str:
+    """A real archive with ROWS (SQLite, then PostgreSQL), closed and reopened by each test through its URL."""
+    url = archive_url
     engine = make_engine(url)
     with make_sessionmaker(engine).begin() as session:
         for row in ROWS:

@@ -9,8 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from archive.db import make_engine, make_sessionmaker
+from archive.models import Article
+from archive.search import search
 from archive.store import content_hash, store_article
 from crawler.extract import EXTRACTOR_VERSION, extract
 from crawler.items import RawPage
@@ -39,9 +42,9 @@ def _store(session, n: int, host: str, fetched_at: datetime, *, stale: bool) -> 
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    db = tmp_path / "r.db"
-    engine = make_engine(f"sqlite:///{db}")
+def archive(archive_url: str) -> tuple[str, dict[str, str]]:
+    db = archive_url
+    engine = make_engine(db)
     with make_sessionmaker(engine).begin() as session:
         urls = {
             "stale": _store(session, 1, "gazette.example", datetime(2026, 11, 1), stale=True),
@@ -53,58 +56,56 @@ def archive(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return db, urls
 
 
-def _row(db: Path, url: str) -> dict:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
+def _row(db: str, url: str) -> dict:
+    engine = make_engine(db, readonly=True)
     try:
-        return dict(con.execute("SELECT * FROM articles WHERE url = ?", (url,)).fetchone())
+        with engine.connect() as conn:
+            return dict(conn.execute(select(Article).where(Article.url == url)).one()._mapping)
     finally:
-        con.close()
+        engine.dispose()
 
 
-def _matches(db: Path, word: str) -> int:
-    con = sqlite3.connect(db)
+def _matches(db: str, word: str) -> int:
+    """Articles the search index finds for ``word`` (SQLite FTS5 or PostgreSQL tsvector)."""
+    engine = make_engine(db, readonly=True)
     try:
-        return con.execute(
-            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (word,)
-        ).fetchone()[0]
+        with make_sessionmaker(engine)() as session:
+            return len(search(session, word, limit=100))
     finally:
-        con.close()
+        engine.dispose()
 
 
 def test_reextract_updates_changed_rows_only(archive):
     db, urls = archive
     assert _matches(db, "navigation") == 3
-    proc = invoke("reextract", "--db", f"sqlite:///{db}", "--dry-run")
+    proc = invoke("reextract", "--db", db, "--dry-run")
     assert proc.exit_code == 0, proc.stderr
     assert "4 stored pages" in proc.stdout and "3 would change" in proc.stdout
     assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)
 
-    proc = invoke(
-        "reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example", "--since", "2026-11-10"
-    )
+    proc = invoke("reextract", "--db", db, "--site", "gazette.example", "--since", "2026-11-10")
     assert proc.exit_code == 0, proc.stderr
     assert "1 stored pages" in proc.stdout and "1 changed" in proc.stdout
     assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)  # fetched before --since
     assert _row(db, urls["recent"])["body"].startswith(STALE_BODY) is False
 
-    proc = invoke("reextract", "--db", f"sqlite:///{db}", "--site", "gazette.example")
+    proc = invoke("reextract", "--db", db, "--site", "gazette.example")
     assert proc.exit_code == 0, proc.stderr
     assert "3 stored pages" in proc.stdout and "1 changed, 2 unchanged" in proc.stdout
     row = _row(db, urls["stale"])
     assert story_paragraphs(1)[-1] in row["body"] and "navigation" not in row["body"]
     assert row["lang"] == "en" and row["extractor_version"] == EXTRACTOR_VERSION
-    assert row["fetched_at"].startswith("2026-11-01")  # nothing was fetched
+    assert row["fetched_at"] == datetime(2026, 11, 1)  # nothing was fetched
     assert _row(db, urls["other"])["body"].startswith(STALE_BODY)  # another site
     assert _matches(db, "navigation") == 1  # the search index followed the updates
 
 
-def test_reextract_errors_and_empty_archive(tmp_path: Path):
-    db = tmp_path / "e.db"
-    make_engine(f"sqlite:///{db}").dispose()
-    proc = invoke("reextract", "--db", f"sqlite:///{db}")
+def test_reextract_errors_and_empty_archive(archive_url: str):
+    db = archive_url
+    make_engine(db).dispose()
+    proc = invoke("reextract", "--db", db)
     assert proc.exit_code == 0 and "No stored pages" in proc.stdout
-    proc = invoke("reextract", "--db", f"sqlite:///{db}", "--since", "last week")
+    proc = invoke("reextract", "--db", db, "--since", "last week")
     assert proc.exit_code != 0 and "not a date" in proc.stderr and "Traceback" not in proc.stderr
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from archive.boilerplate import learned_lines, record_lines, site_report
@@ -30,11 +31,23 @@ def _page(n: int) -> str:
     )
 
 
-def _session(db: Path) -> Session:
-    return make_sessionmaker(make_engine(f"sqlite:///{db}"))()
+_ENGINES: dict[str, Engine] = {}
 
 
-def _crawl(db: Path, domain: str, pages: range) -> None:
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    yield
+    while _ENGINES:
+        _ENGINES.popitem()[1].dispose()
+
+
+def _session(db: str) -> Session:
+    if db not in _ENGINES:
+        _ENGINES[db] = make_engine(db)
+    return make_sessionmaker(_ENGINES[db])()
+
+
+def _crawl(db: str, domain: str, pages: range) -> None:
     """Extract and count pages the way the pipeline does: learned lines in, lines counted out."""
     for n in pages:
         with _session(db) as session:
@@ -47,8 +60,8 @@ def _crawl(db: Path, domain: str, pages: range) -> None:
             record_lines(session, domain, lines_for_learning(art))
 
 
-def test_lines_on_many_pages_are_learned_and_persist(tmp_path: Path) -> None:
-    db = tmp_path / "archive.db"
+def test_lines_on_many_pages_are_learned_and_persist(archive_url: str) -> None:
+    db = archive_url
     _crawl(db, "courier.example", range(2))
     with _session(db) as session:
         assert learned_lines(session, "courier.example") == frozenset()  # two pages: not yet
@@ -65,8 +78,8 @@ def test_lines_on_many_pages_are_learned_and_persist(tmp_path: Path) -> None:
     assert top.pages == 5 and top.boilerplate
 
 
-def test_learned_lines_are_dropped_from_later_pages(tmp_path: Path) -> None:
-    db = tmp_path / "archive.db"
+def test_learned_lines_are_dropped_from_later_pages(archive_url: str) -> None:
+    db = archive_url
     _crawl(db, "courier.example", range(5))
     with _session(db) as session:
         learned = learned_lines(session, "courier.example")
@@ -80,8 +93,8 @@ def test_learned_lines_are_dropped_from_later_pages(tmp_path: Path) -> None:
     assert cleaned.text.count("paragraph") == plain.text.count("paragraph") == 6
 
 
-def test_a_line_on_a_small_share_of_a_big_site_is_not_learned(tmp_path: Path) -> None:
-    db = tmp_path / "archive.db"
+def test_a_line_on_a_small_share_of_a_big_site_is_not_learned(archive_url: str) -> None:
+    db = archive_url
     with _session(db) as session, session.begin():
         for n in range(40):
             lines = [f"unique line {n}"] + (["a quote that three stories share"] if n < 3 else [])
@@ -90,27 +103,27 @@ def test_a_line_on_a_small_share_of_a_big_site_is_not_learned(tmp_path: Path) ->
         assert "a quote that three stories share" not in learned_lines(session, "big.example")
 
 
-def test_cli_shows_learned_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "archive.db"
+def test_cli_shows_learned_lines(archive_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = archive_url
     _crawl(db, "courier.example", range(4))
-    assert main(["boilerplate", "https://www.courier.example/any", "--db", f"sqlite:///{db}"]) == 0
+    assert main(["boilerplate", "https://www.courier.example/any", "--db", db]) == 0
     out = capsys.readouterr().out
     assert "courier.example: 4 pages counted, 2 lines learned" in out
     assert BLURB.lower() in out
     assert "paragraph" not in out
 
 
-def test_cli_unknown_site_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    db = tmp_path / "archive.db"
+def test_cli_unknown_site_is_one_clear_error(archive_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = archive_url
     _crawl(db, "courier.example", range(1))
-    assert main(["boilerplate", "nowhere.example", "--db", f"sqlite:///{db}"]) != 0
+    assert main(["boilerplate", "nowhere.example", "--db", db]) != 0
     err = capsys.readouterr().err
     assert "no pages of nowhere.example" in err
     assert "Traceback" not in err
 
 
-def test_removed_lines_keep_being_counted(tmp_path: Path) -> None:
-    db = tmp_path / "archive.db"
+def test_removed_lines_keep_being_counted(archive_url: str) -> None:
+    db = archive_url
     _crawl(db, "courier.example", range(30))
     with _session(db) as session:
         pages, report = site_report(session, "courier.example")
@@ -121,31 +134,23 @@ def test_removed_lines_keep_being_counted(tmp_path: Path) -> None:
     assert BLURB.lower() in learned
 
 
-def test_sqlite_upserts_count_like_the_orm_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """SQLite counts lines with two upsert statements; other databases with ORM rows. Both keep the
-    same counts, first/last-seen times, and the page count of the site."""
+def test_upserts_count_lines_and_pages(archive_url: str) -> None:
+    """Lines are counted with two upsert statements (SQLite's json_each, PostgreSQL's
+    jsonb_array_elements_text): pages per line, first and last seen, and the site's page count."""
     from sqlalchemy import select
 
     import archive.boilerplate as learning
     from archive.models import SiteLine
 
-    def count(db: Path) -> tuple[int, dict[str, tuple[int, str, str]]]:
-        with _session(db) as session, session.begin():
-            for n in range(5):
-                lines = [f"line of page {n}", "shared by all", "shared by all"] + ["odd one"] * (n % 2)
-                lines.append("x" * (learning.MAX_LINE_CHARS + 1))  # too long: a paragraph, not counted
-                record_lines(session, "s.example", lines, now=datetime(2026, 11, 1 + n, 12))
-        with _session(db) as session:
-            rows = session.scalars(select(SiteLine).where(SiteLine.domain == "s.example"))
-            lines = {r.line: (r.pages, r.first_seen.isoformat(), r.last_seen.isoformat()) for r in rows}
-            return learning.site_pages(session, "s.example"), lines
-
-    upserted = count(tmp_path / "upsert.db")
-    assert upserted[0] == 5 and upserted[1]["shared by all"] == (
-        5,
-        "2026-11-01T12:00:00",
-        "2026-11-05T12:00:00",
-    )
-    assert upserted[1]["odd one"][0] == 2 and len(upserted[1]) == 7
-    monkeypatch.setattr(learning, "_uses_upserts", lambda session: False)
-    assert count(tmp_path / "orm.db") == upserted
+    with _session(archive_url) as session, session.begin():
+        for n in range(5):
+            lines = [f"line of page {n}", "shared by all", "shared by all"] + ["odd one"] * (n % 2)
+            lines.append("x" * (learning.MAX_LINE_CHARS + 1))  # too long: a paragraph, not counted
+            record_lines(session, "s.example", lines, now=datetime(2026, 11, 1 + n, 12))
+    with _session(archive_url) as session:
+        rows = session.scalars(select(SiteLine).where(SiteLine.domain == "s.example"))
+        lines = {r.line: (r.pages, r.first_seen.isoformat(), r.last_seen.isoformat()) for r in rows}
+        pages = learning.site_pages(session, "s.example")
+    assert pages == 5 and lines["shared by all"] == (5, "2026-11-01T12:00:00", "2026-11-05T12:00:00")
+    assert lines["odd one"] == (2, "2026-11-02T12:00:00", "2026-11-04T12:00:00")
+    assert lines["line of page 3"] == (1, "2026-11-04T12:00:00", "2026-11-04T12:00:00") and len(lines) == 7

@@ -4,7 +4,6 @@ its fetch time; identical re-fetches and duplicates add none; `crawler history` 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -12,6 +11,7 @@ from archive.db import make_engine, make_sessionmaker
 from archive.history import article_history
 from archive.models import ArticlePage, ArticleVersion
 from archive.store import (
+    ARTICLE_FIELDS,
     CHANGED,
     DUPLICATE,
     NEW,
@@ -44,9 +44,9 @@ def _record(body: str, fetched_at: datetime, url: str = URL, title: str = "Bridg
     }
 
 
-def test_changed_text_keeps_earlier_versions(tmp_path: Path):
-    db = tmp_path / "v.db"
-    engine = make_engine(f"sqlite:///{db}")
+def test_changed_text_keeps_earlier_versions(archive_url: str):
+    db = archive_url
+    engine = make_engine(db)
     Session = make_sessionmaker(engine)
     first = "Traffic resumed at noon.\n\nRepairs cost two million."
     second = "Traffic resumed at noon.\n\nRepairs cost three million, the council said."
@@ -64,7 +64,7 @@ def test_changed_text_keeps_earlier_versions(tmp_path: Path):
         assert store_article(session, _record(latest, T0, url=URL + "-copy")) == DUPLICATE
     engine.dispose()
 
-    engine = make_engine(f"sqlite:///{db}")  # reopened: the data persisted
+    engine = make_engine(db)  # reopened: the data persisted
     with make_sessionmaker(engine)() as session:
         history = article_history(session, URL)
         assert session.scalar(select(func.count(ArticleVersion.id))) == 2
@@ -86,7 +86,7 @@ def test_changed_text_keeps_earlier_versions(tmp_path: Path):
         second + "\n\nA footbridge follows in spring.",
     ]
 
-    proc = invoke("history", URL, "--db", f"sqlite:///{db}")
+    proc = invoke("history", URL, "--db", db)
     assert proc.exit_code == 0, proc.stderr
     out = proc.stdout.splitlines()
     assert out[0] == f"{URL}: 3 versions"
@@ -96,10 +96,10 @@ def test_changed_text_keeps_earlier_versions(tmp_path: Path):
     assert "Traffic resumed at noon." not in [line[1:] for line in out if line[:1] in "+-"]
 
 
-def test_history_of_unknown_url_is_one_line_error(tmp_path: Path):
-    db = tmp_path / "v.db"
-    make_engine(f"sqlite:///{db}").dispose()
-    proc = invoke("history", "https://news.example/none", "--db", f"sqlite:///{db}")
+def test_history_of_unknown_url_is_one_line_error(archive_url: str):
+    db = archive_url
+    make_engine(db).dispose()
+    proc = invoke("history", "https://news.example/none", "--db", db)
     assert proc.exit_code != 0
     assert proc.stderr.strip() == "Error: https://news.example/none is not in the archive"
 
@@ -114,3 +114,26 @@ def test_raw_pages_are_stored_compressed_and_old_zlib_pages_still_read():
     assert len(stored) < len(page) / 10 and decompress_html(stored) == page
     # Archives written before the switch to Zstandard hold zlib streams; they keep reading.
     assert decompress_html(zlib.compress(page, 3)) == page
+
+
+def test_a_store_after_another_writer_inserted_the_url_updates_it(archive_url: str):
+    """Two writers that both found a URL absent: the second INSERT does nothing (ON CONFLICT) and
+    becomes an update of the first writer's row, never a unique-key error."""
+    engine = make_engine(archive_url)
+    Session = make_sessionmaker(engine)
+    first, second = "Traffic resumed at noon.", "Traffic resumed at noon, two hours late."
+    with Session.begin() as session:
+        assert store_article(session, _record(first, T0)) == NEW
+    with Session.begin() as session:
+        # As if this writer had run its SELECT before the other's commit: the INSERT path.
+        from archive.store import _insert_article
+
+        values = {k: v for k, v in _record(second, T0 + timedelta(hours=1)).items() if k in ARTICLE_FIELDS}
+        assert _insert_article(session, values) is None
+        assert store_article(session, _record(second, T0 + timedelta(hours=1))) == CHANGED
+        assert store_article(session, _record(second, T0 + timedelta(hours=1))) == UNCHANGED
+    with Session() as session:
+        assert session.scalar(select(func.count(ArticleVersion.id))) == 1
+        assert session.scalar(select(func.count(ArticlePage.article_id))) == 1
+        assert b"two hours late" in decompress_html(session.scalars(select(ArticlePage)).one().html_z)
+    engine.dispose()

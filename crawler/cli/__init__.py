@@ -27,6 +27,8 @@ _COMMAND_MODULES = (
     "reextract",
     "search",
     "boilerplate",
+    "db",
+    "enqueue",
 )
 
 

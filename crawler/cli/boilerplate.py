@@ -25,7 +25,7 @@ def boilerplate(site: str, db_url: str, limit: int, show_all: bool) -> None:
     domain = domain_of(site) if "://" in site else site.strip().lower().removeprefix("www.")
     if not domain:
         raise click.ClickException(f"not a site: {site!r}")
-    engine = open_archive(db_url, must_exist=True)
+    engine = open_archive(db_url, readonly=True)
     try:
         with make_sessionmaker(engine)() as session:
             pages, lines = site_report(session, domain, limit=limit if show_all else 100_000)

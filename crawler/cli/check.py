@@ -245,7 +245,7 @@ def check_command(seeds: tuple[str, ...], db_url: str, as_json: bool) -> None:
         except SeedError as exc:
             raise UsageFailure(str(exc)) from exc
     try:
-        engine = open_archive(db_url, must_exist=True)
+        engine = open_archive(db_url, readonly=True)
     except click.ClickException as exc:
         raise UsageFailure(exc.message) from exc
     try:

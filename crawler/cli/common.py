@@ -28,13 +28,18 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def open_archive(url: str, *, must_exist: bool = False) -> Engine:
-    """Open the archive or fail with one clear line (click prints it, exit code 2 for usage errors)."""
-    if must_exist and url.startswith("sqlite:///"):
+def open_archive(url: str, *, readonly: bool = False, must_exist: bool = False) -> Engine:
+    """Open the archive or fail with one clear line (click prints it; exit code 1).
+
+    Reading commands pass ``readonly``: the archive is opened read-only and must exist at the
+    current schema revision (nothing is ever created or written). Writing commands get an empty
+    database made into an archive; ``must_exist`` refuses a missing SQLite file instead.
+    """
+    if must_exist and not readonly and url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if path and path != ":memory:" and not os.path.exists(path):
             raise click.ClickException(f"no archive at {path} (run `crawler crawl` or `crawler demo` first)")
     try:
-        return make_engine(url)
+        return make_engine(url, readonly=readonly)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -61,6 +61,14 @@ from crawler.urls import SeedFileError, read_url_list, valid_http_url
     show_default=True,
     help="Keep each archived page's raw HTML (compressed) for `crawler reextract`.",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    envvar="REDIS_URL",
+    help="Share the crawl frontier with other crawlers on this Redis (default $REDIS_URL); "
+    "with no URL to crawl, work from the shared queue and `crawler enqueue`.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO level).")
 def crawl(
     urls: tuple[str, ...],
@@ -77,6 +85,7 @@ def crawl(
     revisit: str | None,
     full: bool,
     keep_html: bool,
+    redis_url: str | None,
     verbose: bool,
 ) -> None:
     """Crawl URLS (articles, section pages, sitemaps or feeds) into the archive.
@@ -84,8 +93,15 @@ def crawl(
     Crawls are incremental: archived pages fetched less than the revisit interval ago are not
     requested, older ones are requested conditionally (a 304 costs no extraction).
     """
-    spider_kwargs = spider_arguments(urls, seeds, sitemaps, feeds, max_pages, max_depth, sources, sites)
+    spider_kwargs = spider_arguments(
+        urls, seeds, sitemaps, feeds, max_pages, max_depth, sources, sites, worker=bool(redis_url)
+    )
     overrides: dict[str, Any] = {"ARCHIVE_URL": db_url, "LOG_LEVEL": "INFO" if verbose else "WARNING"}
+    if redis_url:
+        if jobdir:
+            raise click.UsageError("--jobdir and --redis exclude each other: the queue lives in Redis")
+        check_redis(redis_url)
+        overrides["REDIS_URL"] = redis_url
     if jobdir:
         overrides["JOBDIR"] = jobdir
     if revisit is not None:
@@ -115,8 +131,12 @@ def spider_arguments(
     max_depth: int | None = None,
     sources: str | None = None,
     sites: tuple[str, ...] | list[str] = (),
+    *,
+    worker: bool = False,
 ) -> dict[str, Any]:
-    """Validate the crawl's inputs and turn them into spider arguments (ClickException if bad)."""
+    """Validate the crawl's inputs and turn them into spider arguments (ClickException if bad).
+
+    A ``worker`` (a crawl on a shared frontier) may have no start URL of its own."""
     if sites and not sources:
         raise click.UsageError("--site needs --sources")
     if sources:
@@ -138,7 +158,7 @@ def spider_arguments(
                 raise click.ClickException(f"no URLs in seed file {seeds}")
         except SeedFileError as exc:
             raise click.ClickException(str(exc)) from exc
-    if not (urls or seeds or sitemaps or feeds or sources):
+    if not (urls or seeds or sitemaps or feeds or sources or worker):
         raise click.UsageError("give at least one URL, --seeds, --sitemap, --feed or --sources")
     kwargs: dict[str, Any] = {"urls": list(urls), "sitemaps": list(sitemaps), "feeds": list(feeds)}
     if sources:
@@ -152,6 +172,20 @@ def spider_arguments(
     if max_depth is not None:
         kwargs["max_depth"] = max_depth
     return kwargs
+
+
+def check_redis(url: str) -> None:
+    """Fail in one line when the shared frontier cannot be used (no scrapy-redis, no Redis there)."""
+    from crawler.redis_frontier import RedisFrontierError, connect
+
+    try:
+        import scrapy_redis  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException("--redis needs scrapy-redis: pip install 'news-archiver[redis]'") from exc
+    try:
+        connect(url).close()
+    except RedisFrontierError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:

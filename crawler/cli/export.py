@@ -150,7 +150,7 @@ def export_command(
         date_field=date_field,  # type: ignore[arg-type]
         min_words=min_words,
     )
-    engine = open_archive(db_url, must_exist=True)
+    engine = open_archive(db_url, readonly=True)
     err = Console(stderr=True)
     started = time.monotonic()
     stream: Any = None

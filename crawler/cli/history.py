@@ -18,7 +18,7 @@ from crawler.cli.common import db_option, open_archive
 @click.option("--color/--no-color", default=None, help="Colour the diff (default: when a terminal).")
 def history(url: str, db_url: str, color: bool | None) -> None:
     """List the versions of the article at URL and show what changed (unified diffs)."""
-    engine = open_archive(db_url, must_exist=True)
+    engine = open_archive(db_url, readonly=True)
     try:
         with make_sessionmaker(engine)() as session:
             found = article_history(session, url)

@@ -22,7 +22,7 @@ from crawler.cli.common import db_option, open_archive
 @db_option
 def search_command(query: str, lang: str | None, limit: int, raw: bool, db_url: str) -> None:
     """Print the archived articles that best match QUERY (every word), with snippets."""
-    engine = open_archive(db_url, must_exist=True)
+    engine = open_archive(db_url, readonly=True)
     try:
         with make_sessionmaker(engine)() as session:
             hits = search(session, query, lang=lang, limit=limit, raw=raw)

@@ -18,7 +18,7 @@ from crawler.cli.common import db_option, open_archive
 @click.option("--runs", default=5, show_default=True, help="How many recent crawl runs to show.")
 def stats(db_url: str, runs: int) -> None:
     """Print articles by site and language, and the last crawl runs."""
-    engine = open_archive(db_url, must_exist=True)
+    engine = open_archive(db_url, readonly=True)
     console = Console()
     with make_sessionmaker(engine)() as session:
         total = session.scalar(select(func.count(Article.id))) or 0
