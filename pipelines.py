@@ -307,7 +307,7 @@ class StorePipeline:
         self.batch_seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2)
         self._pending: list[tuple[Callable[[Session], Any], asyncio.Future[Any]]] = []
         self._timer: asyncio.TimerHandle | None = None
-        self._flushes: set[asyncio.Future[None]] = set()
+        self._flushes: set[asyncio.Future[list[tuple[bool, Any]]]] = set()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
 
     @classmethod
@@ -403,8 +403,10 @@ class StorePipeline:
 
         def resolve(done: asyncio.Future[list[tuple[bool, Any]]]) -> None:
             self._flushes.discard(done)
-            if done.exception() is not None:
-                results = [(False, done.exception())] * len(batch)
+            error = done.exception()
+            results: list[tuple[bool, Any]]
+            if error is not None:
+                results = [(False, error)] * len(batch)
             else:
                 results = done.result()
             for (_, future), (ok, value) in zip(batch, results, strict=True):
@@ -444,22 +446,8 @@ class StorePipeline:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
-        skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})
-        failures = {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("failed/")}
-        counts = {
-            "pages_fetched": int(stats.get("discovery/html_pages", 0)),
-            "archived": int(stats.get(f"archive/{NEW}", 0)),
-            "updated": int(stats.get("archive/changed", 0)) + int(stats.get(f"archive/{UNCHANGED}", 0)),
-            "failed": sum(failures.values()),
-            "skipped": {k: v for k, v in skipped.items() if v},
-            "requested": int(stats.get("downloader/request_count", 0)),
-            "not_modified": int(stats.get("incremental/not_modified", 0)),
-            "not_requested": int(stats.get("incremental/not_requested", 0)),
-            "changed": int(stats.get("archive/changed", 0)),
-            "unchanged": int(stats.get(f"archive/{UNCHANGED}", 0)),
-            "failures": failures,
-        }
+        counts = run_counts(stats)
+        failures = counts["failures"]
         for key in ("requested", "not_modified", "not_requested", "changed", "unchanged"):
             self.crawler.stats.set_value(f"run/{key}", counts[key])
         self.crawler.stats.set_value("run/new", counts["archived"])
@@ -480,6 +468,26 @@ class StorePipeline:
             with self.Session.begin() as session:
                 finish_run(session, self.run_id, reason=reason, counts=counts)
         self.engine.dispose()
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
+    """The counts of a crawl_runs row (see :func:`archive.store.finish_run`) from Scrapy's stats."""
+    skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
+    skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})
+    failures = {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("failed/")}
+    return {
+        "pages_fetched": int(stats.get("discovery/html_pages", 0)),
+        "archived": int(stats.get(f"archive/{NEW}", 0)),
+        "updated": int(stats.get("archive/changed", 0)) + int(stats.get(f"archive/{UNCHANGED}", 0)),
+        "failed": sum(failures.values()),
+        "skipped": {k: v for k, v in skipped.items() if v},
+        "requested": int(stats.get("downloader/request_count", 0)),
+        "not_modified": int(stats.get("incremental/not_modified", 0)),
+        "not_requested": int(stats.get("incremental/not_requested", 0)),
+        "changed": int(stats.get("archive/changed", 0)),
+        "unchanged": int(stats.get(f"archive/{UNCHANGED}", 0)),
+        "failures": failures,
+    }
 
 
 class RecordPipeline:

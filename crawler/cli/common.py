@@ -12,6 +12,11 @@ from sqlalchemy import Engine
 from archive.db import DEFAULT_URL, ArchiveError, make_engine
 
 
+def plural(n: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 page``, ``2 pages``, ``0 pages`` (``plural_form`` for irregular nouns)."""
+    return f"{n:,} {noun if n == 1 else (plural_form or noun + 's')}"
+
+
 def default_db_url() -> str:
     """The archive URL: $ARCHIVE_URL when set, else the SQLite file ./archive.db."""
     return os.environ.get("ARCHIVE_URL", DEFAULT_URL)

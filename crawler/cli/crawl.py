@@ -6,8 +6,9 @@ from typing import Any
 
 import click
 
-from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
+from archive.db import make_sessionmaker
+from crawler.cli import INTERRUPTED, cli
+from crawler.cli.common import db_option, open_archive, plural
 from crawler.incremental import DurationError, parse_duration
 from crawler.run import CrawlResult, run_crawl
 from crawler.sources import SourcesError, load_sources
@@ -101,9 +102,39 @@ def crawl(
     overrides.update(parse_settings(settings))
     open_archive(db_url).dispose()
     result = run_crawl(spider_kwargs, overrides)
-    if jobdir and result.finish_reason == "shutdown":
-        raise click.ClickException(f"crawl paused: run the same command again to resume from {jobdir}")
+    if result.interrupted or (result.started and result.finish_reason is None):
+        interrupted(result, db_url, jobdir)
     report(result, db_url)
+
+
+def interrupted(result: CrawlResult, db_url: str, jobdir: str | None) -> None:
+    """A crawl stopped by Ctrl-C (or SIGTERM): one line saying what was kept, exit code 130.
+
+    After one Ctrl-C Scrapy closed the crawl (its run record says ``shutdown``); after a second
+    it stopped at once, and the run record is closed here as ``interrupted``.
+    """
+    run_id = result.stats.get("archive/run_id")
+    if result.started and result.finish_reason is None and run_id is not None:
+        from archive.store import finish_run
+        from pipelines import run_counts
+
+        engine = open_archive(db_url)
+        try:
+            with make_sessionmaker(engine).begin() as session:
+                finish_run(session, int(run_id), reason="interrupted", counts=run_counts(result.stats))
+        finally:
+            engine.dispose()
+    if not result.started:
+        message = "crawl interrupted before it started: nothing was fetched"
+    else:
+        message = (
+            f"crawl interrupted: {plural(result.count('archive/new'), 'new article')} archived"
+            f" (run {run_id if run_id is not None else '?'})"
+        )
+        if jobdir:
+            message += f"; run the same command again to resume from {jobdir}"
+    click.echo(message, err=True)
+    raise SystemExit(INTERRUPTED)
 
 
 def spider_arguments(
