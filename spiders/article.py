@@ -29,7 +29,9 @@ counted (``skipped/non_html``) and dropped here.
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -45,7 +47,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
 from twisted.python.failure import Failure
 
-from crawler.frontier import Frontier
+from crawler.frontier import Frontier, JobLocked, has_pending_job
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
 from crawler.sources import Site, load_sources
 from crawler.urls import is_followable, normalize, page_links, read_url_list, same_site, valid_http_url
@@ -66,6 +68,43 @@ def _split(value: str | Iterable[str] | None) -> list[str]:
     if isinstance(value, str):
         return [u for u in _SPLIT.split(value) if u]
     return [u for u in value if u]
+
+
+class SpiderArgumentError(ValueError):
+    """The spider's arguments or settings cannot give a crawl: nothing to crawl, a bad URL or
+    number, a busy or unusable job folder. Reported as one line; the crawl does not start."""
+
+
+class _OneLine(logging.Filter):
+    """``scrapy crawl`` lets asyncio log a failed start with its traceback; a
+    :class:`SpiderArgumentError` is the user's mistake, not a bug: its message is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, SpiderArgumentError):
+            record.msg, record.args, record.exc_info, record.exc_text = "%s", (str(exc),), None, None
+        return True
+
+
+_ONE_LINE = _OneLine()
+
+
+def _refuse(message: str) -> SpiderArgumentError:
+    for name in ("asyncio", "twisted"):
+        logging.getLogger(name).addFilter(_ONE_LINE)
+    return SpiderArgumentError(message)
+
+
+def _count_arg(name: str, value: str | int | None, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _refuse(f"{name} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise _refuse(f"{name} must be 0 or more, got {number}")
+    return number
 
 
 class ArticleSpider(scrapy.Spider):
@@ -117,18 +156,35 @@ class ArticleSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArticleSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        """The spider, or :class:`SpiderArgumentError` (one line) before anything has started."""
+        try:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except SpiderArgumentError:
+            raise
+        except ValueError as exc:  # a bad URL, seed file or sources file
+            raise _refuse(str(exc)) from exc
         settings = crawler.settings
-        spider.max_depth = int(
-            spider._arg_depth if spider._arg_depth is not None else settings.getint("CRAWLER_MAX_DEPTH", 3)
-        )
-        spider.max_pages = int(
-            spider._arg_pages if spider._arg_pages is not None else settings.getint("CRAWLER_MAX_PAGES", 0)
-        )
+        try:
+            depth_default = settings.getint("CRAWLER_MAX_DEPTH", 3)
+            pages_default = settings.getint("CRAWLER_MAX_PAGES", 0)
+        except ValueError as exc:
+            raise _refuse(f"bad setting: {exc}") from exc
+        spider.max_depth = _count_arg("max_depth", spider._arg_depth, depth_default)
+        spider.max_pages = _count_arg("max_pages", spider._arg_pages, pages_default)
         jobdir = settings.get("JOBDIR")
+        if not spider.start_entries and not (jobdir and has_pending_job(jobdir)):
+            raise _refuse(
+                "nothing to crawl: give -a urls=URL[,URL...], -a seeds=FILE, -a sitemaps=URL, "
+                "-a feeds=URL or -a sources=FILE"
+            )
         if jobdir:
             # Opened before Scrapy's scheduler, which reads the JOBDIR state this may reset.
-            spider.frontier = Frontier(jobdir)
+            try:
+                spider.frontier = Frontier(jobdir)
+            except JobLocked as exc:
+                raise _refuse(str(exc)) from exc
+            except (OSError, sqlite3.Error) as exc:
+                raise _refuse(f"cannot use the job folder {jobdir}: {exc}") from exc
             spider.pages_scheduled = spider.frontier.keys()
             spider.site_pages = spider.frontier.page_counts()
         return spider

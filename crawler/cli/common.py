@@ -12,6 +12,13 @@ from sqlalchemy import Engine
 from archive.db import DEFAULT_URL, ArchiveError, make_engine
 
 
+class UsageFailure(click.ClickException):
+    """A usage error (bad argument, missing or unusable file, folder or database) reported as one
+    line, exit code 2. A run that fails is a plain :class:`click.ClickException` (exit code 1)."""
+
+    exit_code = 2
+
+
 def plural(n: int, noun: str, plural_form: str | None = None) -> str:
     """``1 page``, ``2 pages``, ``0 pages`` (``plural_form`` for irregular nouns)."""
     return f"{n:,} {noun if n == 1 else (plural_form or noun + 's')}"

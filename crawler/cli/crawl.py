@@ -8,7 +8,8 @@ import click
 
 from archive.db import make_sessionmaker
 from crawler.cli import INTERRUPTED, cli
-from crawler.cli.common import db_option, open_archive, plural
+from crawler.cli.common import UsageFailure, db_option, open_archive, plural
+from crawler.frontier import JobLocked, lock_jobdir
 from crawler.incremental import DurationError, parse_duration
 from crawler.run import CrawlResult, run_crawl
 from crawler.sources import SourcesError, load_sources
@@ -100,6 +101,14 @@ def crawl(
     if not keep_html:
         overrides["ARCHIVE_KEEP_HTML"] = False
     overrides.update(parse_settings(settings))
+    if jobdir:
+        # Held until the process ends; the spider's frontier finds it held by this process.
+        try:
+            lock_jobdir(jobdir)
+        except JobLocked as exc:
+            raise click.ClickException(str(exc)) from exc
+        except OSError as exc:
+            raise UsageFailure(f"cannot use the job folder {jobdir}: {exc.strerror or exc}") from exc
     open_archive(db_url).dispose()
     result = run_crawl(spider_kwargs, overrides)
     if result.interrupted or (result.started and result.finish_reason is None):

@@ -26,7 +26,7 @@ from archive.export import (
     parse_fields,
 )
 from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
+from crawler.cli.common import UsageFailure, db_option, open_archive
 
 _SUFFIX_FORMATS = {
     ".jsonl": "jsonl",
@@ -36,12 +36,6 @@ _SUFFIX_FORMATS = {
     ".parquet": "parquet",
 }
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
-
-
-class UsageFailure(click.ClickException):
-    """A usage error reported as one line, exit code 2."""
-
-    exit_code = 2
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
