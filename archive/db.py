@@ -39,7 +39,12 @@ def make_engine(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ArchiveError(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # An in-memory database is lost when the command ends, and each thread would get its own.
+        raise ArchiveError(f"{url!r} names no file: give the archive's file, e.g. sqlite:///archive.db")
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        if os.path.exists(parsed.database) and not os.path.isfile(parsed.database):
+            raise ArchiveError(f"cannot use {parsed.database} as an archive: not a regular file")
         folder = os.path.dirname(os.path.abspath(parsed.database))
         if not os.path.isdir(folder):
             raise ArchiveError(f"cannot create database {parsed.database}: no folder {folder}")
@@ -58,7 +63,11 @@ def make_engine(url: str = DEFAULT_URL, *, create: bool = True) -> Engine:
             Base.metadata.create_all(engine)
             ensure_search_index(engine)  # SQLite: the FTS5 index and its triggers
         except Exception as exc:
-            raise ArchiveError(f"cannot open database {url!r}: {exc.__class__.__name__}: {exc}") from exc
+            # The driver's own message, without the SQL statement SQLAlchemy appends to it.
+            reason = getattr(exc, "orig", None) or exc
+            raise ArchiveError(
+                f"cannot open database {url!r}: {reason.__class__.__name__}: {reason}"
+            ) from exc
     return engine
 
 

@@ -45,8 +45,8 @@ def open_archive(url: str, *, must_exist: bool = False) -> Engine:
     if must_exist and url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if path and path != ":memory:" and not os.path.exists(path):
-            raise click.ClickException(f"no archive at {path} (run `crawler crawl` or `crawler demo` first)")
+            raise UsageFailure(f"no archive at {path} (run `crawler crawl` or `crawler demo` first)")
     try:
         return make_engine(url)
     except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UsageFailure(str(exc)) from exc

@@ -11,7 +11,7 @@ from crawler.cli import INTERRUPTED, cli
 from crawler.cli.common import UsageFailure, db_option, open_archive, plural
 from crawler.frontier import JobLocked, lock_jobdir
 from crawler.incremental import DurationError, parse_duration
-from crawler.run import CrawlResult, run_crawl
+from crawler.run import CrawlResult, project_settings, run_crawl
 from crawler.sources import SourcesError, load_sources
 from crawler.urls import SeedFileError, read_url_list, valid_http_url
 
@@ -195,12 +195,28 @@ def spider_arguments(
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``-s NAME=VALUE`` pairs, each value checked against the type of the setting's default
+    (a number, a boolean), so that a typo is one line now and not a traceback once Scrapy runs."""
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise click.ClickException(f"--set wants NAME=VALUE, got {pair!r}")
+            raise UsageFailure(f"--set wants NAME=VALUE, got {pair!r}")
         out[name.strip()] = value
+    defaults = project_settings()
+    checked = project_settings(out)
+    for name, value in out.items():
+        default = defaults.get(name)
+        try:
+            if isinstance(default, bool):
+                checked.getbool(name)
+            elif isinstance(default, int):
+                checked.getint(name)
+            elif isinstance(default, float):
+                checked.getfloat(name)
+        except ValueError:
+            kind = "true or false" if isinstance(default, bool) else "a number"
+            raise UsageFailure(f"-s {name}={value}: {name} must be {kind}") from None
     return out
 
 
