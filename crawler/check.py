@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.boilerplate import SECTION_MARKERS, CharRemover, is_boilerplate_line, normalise_line
-from crawler.urls import SeedFileError, normalize, read_url_list, valid_http_url
+from crawler.urls import SeedFileError, looks_like_url_list, normalize, read_url_list
 
 __all__ = [
     "APPROX_RATIO",
@@ -102,20 +102,10 @@ class UrlSeed:
     urls: tuple[str, ...]
 
 
-def _is_url_list(lines: Sequence[str]) -> bool:
-    urls = 0
-    for line in lines:
-        if line.startswith("#"):
-            continue
-        candidate = line.split(" #", 1)[0].strip()
-        if " " in candidate or not valid_http_url(candidate):
-            return False
-        urls += 1
-    return urls > 0
-
-
 def read_seed(path: str | Path) -> TextSeed | UrlSeed:
-    """Read a seed file and tell which kind it is: a URL list when every line is a URL or a comment."""
+    """Read a seed file and tell which kind it is: a URL list when most lines that are not
+    comments are URLs (a line that is not one is then reported with its number, as ``crawl
+    --seeds`` does), else an article text."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -126,7 +116,7 @@ def read_seed(path: str | Path) -> TextSeed | UrlSeed:
     numbered = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not numbered:
         raise SeedError(f"seed file {p} is empty")
-    if _is_url_list([line for _, line in numbered]):
+    if looks_like_url_list(text):
         try:
             return UrlSeed(str(p), tuple(read_url_list(p)))
         except SeedFileError as exc:
