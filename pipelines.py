@@ -40,12 +40,12 @@ from archive.store import (
 from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning, word_count
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskTimeout, use_batch_scheduling
+from crawler.reasons import SKIP_REASONS, Reason
 from crawler.urls import domain_of
 
 logger = logging.getLogger(__name__)
 
 # Reasons an item is dropped; each is a stats counter and a key of crawl_runs.skipped.
-SKIP_REASONS = ("not_article", "empty_body", "duplicate", "non_html")
 
 
 @dataclass
@@ -197,13 +197,13 @@ class ExtractPipeline:
             try:
                 extraction = await asyncio.wrap_future(future)
             except TaskTimeout as exc:
-                return self._failed(item, "extract_timeout", str(exc))
+                return self._failed(item, Reason.EXTRACT_TIMEOUT, str(exc))
             except TaskFailed as exc:
-                return self._failed(item, "extract_error", exc.detail)
+                return self._failed(item, Reason.EXTRACT_ERROR, exc.detail)
         if extraction is None:
-            return _skipped(self.crawler, item, "not_article")
+            return _skipped(self.crawler, item, Reason.NOT_ARTICLE)
         if extraction.words < self.min_words:
-            return _skipped(self.crawler, item, "empty_body")
+            return _skipped(self.crawler, item, Reason.EMPTY_BODY)
         return ExtractedPage(item, extraction)
 
     def _failed(self, page: RawPage, reason: str, detail: str) -> FetchFailed:
@@ -472,7 +472,7 @@ class StorePipeline:
 
 def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
     """The counts of a crawl_runs row (see :func:`archive.store.finish_run`) from Scrapy's stats."""
-    skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
+    skipped = {str(r): int(stats.get(f"skipped/{r}", 0)) for r in sorted(SKIP_REASONS)}
     skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})
     failures = {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("failed/")}
     return {
@@ -482,7 +482,9 @@ def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
         "failed": sum(failures.values()),
         "skipped": {k: v for k, v in skipped.items() if v},
         "requested": int(stats.get("downloader/request_count", 0)),
-        "not_modified": int(stats.get("incremental/not_modified", 0)),
+        # Every request answered 304: archived articles and cached pages (sections, sitemaps, feeds).
+        "not_modified": int(stats.get("incremental/not_modified", 0))
+        + int(stats.get("incremental/cache_not_modified", 0)),
         "not_requested": int(stats.get("incremental/not_requested", 0)),
         "changed": int(stats.get("archive/changed", 0)),
         "unchanged": int(stats.get(f"archive/{UNCHANGED}", 0)),

@@ -39,16 +39,25 @@ from typing import Any
 
 import scrapy
 from lxml import etree
+from OpenSSL import SSL
 from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, DownloadTimeoutError
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionDone,
+    ConnectionLost,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
 from twisted.python.failure import Failure
 
 from crawler.frontier import Frontier, JobLocked, has_pending_job
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
+from crawler.reasons import Reason, http_reason
 from crawler.sources import Site, load_sources
 from crawler.urls import is_followable, normalize, page_links, read_url_list, same_site, valid_http_url
 
@@ -303,7 +312,7 @@ class ArticleSpider(scrapy.Spider):
         self.crawler.stats.inc_value("skipped/non_html")
         return FetchFailed(
             url=response.request.url if response.request else response.url,
-            reason="non_html",
+            reason=Reason.NON_HTML,
             http_status=response.status,
             detail=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
             failed_at=_utcnow(),
@@ -421,20 +430,8 @@ class ArticleSpider(scrapy.Spider):
                     last_modified=validators.get("last_modified"),
                 )
             return
-        status = None
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            reason = "http_error"
-        elif failure.check(DNSLookupError, CannotResolveHostError):
-            reason = "dns"
-        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
-            reason = "timeout"
-        elif failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
-            reason = "connection"
-        elif failure.check(scrapy.exceptions.IgnoreRequest):
-            reason = "robots" if "robots" in str(failure.value).lower() else "ignored"
-        else:
-            reason = "other"
+        status = failure.value.response.status if failure.check(HttpError) else None
+        reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"failed/{reason}")
         yield FetchFailed(
             url=request.url,
@@ -443,6 +440,41 @@ class ArticleSpider(scrapy.Spider):
             detail=f"{failure.type.__name__}: {failure.value}"[:500],
             failed_at=_utcnow(),
         )
+
+
+def failure_reason(failure: Failure) -> str:
+    """The :mod:`crawler.reasons` reason of a failed request."""
+    if failure.check(HttpError):
+        return http_reason(failure.value.response.status)
+    if failure.check(DNSLookupError, CannotResolveHostError):
+        return Reason.DNS
+    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
+        return Reason.TIMEOUT
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
+        return Reason.CONNECTION_REFUSED
+    if failure.check(scrapy.exceptions.IgnoreRequest):
+        return Reason.ROBOTS if "robots" in str(failure.value).lower() else Reason.IGNORED
+    # A failed TLS handshake or a lost connection comes wrapped: Scrapy's DownloadFailedError
+    # raised from Twisted's ResponseNeverReceived, whose ``reasons`` are the failures inside.
+    errors = _wrapped_errors(failure.value)
+    if any(isinstance(e, SSL.Error) for e in errors):
+        return Reason.TLS
+    if any(isinstance(e, ConnectionLost | ConnectionDone | ConnectError) for e in errors):
+        return Reason.CONNECTION
+    return Reason.OTHER
+
+
+def _wrapped_errors(error: BaseException) -> list[BaseException]:
+    """``error``, the exceptions it was raised from, and the failures Twisted wrapped in them."""
+    found: list[BaseException] = []
+    todo: list[BaseException] = [error]
+    while todo and len(found) < 20:
+        e = todo.pop()
+        found.append(e)
+        todo.extend(f.value for f in getattr(e, "reasons", None) or [] if isinstance(f, Failure))
+        if e.__cause__ is not None:
+            todo.append(e.__cause__)
+    return found
 
 
 def _header(headers: Any, name: bytes) -> str | None:

@@ -97,7 +97,9 @@ def test_fresh_venv_with_bundled_pip_installs_and_crawls(site, tmp_path):
         (src / rel).write_bytes((REPO / rel).read_bytes())
     venv = tmp_path / "venv"
     # The interpreter this suite runs under, its own ensurepip: the pip a fresh machine has.
-    base = Path(sysconfig.get_config_var("BINDIR")) / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    base = (
+        Path(sysconfig.get_config_var("BINDIR")) / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    )
     python = str(base) if base.exists() else sys.executable
     subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=300)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}

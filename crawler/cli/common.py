@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 import click
 from sqlalchemy import Engine
 
 from archive.db import DEFAULT_URL, ArchiveError, make_engine
+from crawler.incremental import parse_time
+from crawler.urls import domain_of
 
 
 class UsageFailure(click.ClickException):
@@ -19,9 +23,46 @@ class UsageFailure(click.ClickException):
     exit_code = 2
 
 
-def plural(n: int, noun: str, plural_form: str | None = None) -> str:
-    """``1 page``, ``2 pages``, ``0 pages`` (``plural_form`` for irregular nouns)."""
-    return f"{n:,} {noun if n == 1 else (plural_form or noun + 's')}"
+def site_option(value: str) -> str:
+    """A site as the user gives it (``example-news.com``, ``www.Example-News.com``, a URL of it)
+    as the archive stores it: the host, lower-cased, without ``www.`` (:func:`crawler.urls.domain_of`)."""
+    text = value.strip()
+    site = domain_of(text if "://" in text else f"http://{text}")
+    if not site or not re.fullmatch(r"[a-z0-9.-]+(:\d+)?", site):
+        raise UsageFailure(f"not a site: {value!r} (give its domain, e.g. example-news.com)")
+    return site
+
+
+def lang_option(value: str) -> str:
+    """A language code as stored (ISO 639-1, lower case): ``EN`` -> ``en``; anything else refused."""
+    code = value.strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})?", code):
+        raise UsageFailure(f"not a language code: {value!r} (ISO 639-1, e.g. en, hi)")
+    return code
+
+
+def time_option(value: str | None, option: str) -> date | datetime | None:
+    """``--since``/``--until`` and the like: ISO 8601 (:func:`crawler.incremental.parse_time`)."""
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        raise UsageFailure(
+            f"{option} {value!r} is not a date or time (ISO 8601: 2026-11-24, 2026-11-24T15:24:37Z, ...+05:30)"
+        ) from None
+
+
+def time_range(
+    since: date | datetime | None, until: date | datetime | None
+) -> tuple[date | datetime | None, date | datetime | None]:
+    """Refuse ``--since`` after ``--until`` (it would select nothing, silently)."""
+    if since is not None and until is not None:
+        start = since if isinstance(since, datetime) else datetime.combine(since, datetime.min.time())
+        end = until if isinstance(until, datetime) else datetime.combine(until, datetime.max.time())
+        if start > end:
+            raise UsageFailure(f"--since {since.isoformat()} is after --until {until.isoformat()}")
+    return since, until
 
 
 def default_db_url() -> str:

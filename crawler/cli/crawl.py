@@ -8,12 +8,15 @@ import click
 
 from archive.db import make_sessionmaker
 from crawler.cli import INTERRUPTED, cli
-from crawler.cli.common import UsageFailure, db_option, open_archive, plural
+from crawler.cli.common import UsageFailure, db_option, open_archive
 from crawler.frontier import JobLocked, lock_jobdir
 from crawler.incremental import DurationError, parse_duration
+from crawler.reasons import Reason
 from crawler.run import CrawlResult, project_settings, run_crawl
 from crawler.sources import SourcesError, load_sources
 from crawler.urls import SeedFileError, read_url_list, valid_http_url
+from crawler.wording import plural
+from pipelines import run_counts
 
 
 @cli.command()
@@ -94,7 +97,7 @@ def crawl(
         try:
             parse_duration(revisit)
         except DurationError as exc:
-            raise click.BadParameter(str(exc), param_hint="--revisit") from exc
+            raise UsageFailure(f"--revisit: {exc}") from exc
         overrides["CRAWLER_REVISIT_AFTER"] = revisit
     if full:
         overrides["CRAWLER_INCREMENTAL"] = False
@@ -125,7 +128,6 @@ def interrupted(result: CrawlResult, db_url: str, jobdir: str | None) -> None:
     run_id = result.stats.get("archive/run_id")
     if result.started and result.finish_reason is None and run_id is not None:
         from archive.store import finish_run
-        from pipelines import run_counts
 
         engine = open_archive(db_url)
         try:
@@ -158,28 +160,26 @@ def spider_arguments(
 ) -> dict[str, Any]:
     """Validate the crawl's inputs and turn them into spider arguments (ClickException if bad)."""
     if sites and not sources:
-        raise click.UsageError("--site needs --sources")
+        raise UsageFailure("--site needs --sources")
     if sources:
         try:
             names = {site.name for site in load_sources(sources)}
         except SourcesError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise UsageFailure(str(exc)) from exc
         for name in sites:
             if name not in names:
-                raise click.ClickException(
-                    f"no site named {name!r} in {sources} (sites: {', '.join(sorted(names))})"
-                )
+                raise UsageFailure(f"no site named {name!r} in {sources} (sites: {', '.join(sorted(names))})")
     for url in (*urls, *sitemaps, *feeds):
         if not valid_http_url(url):
-            raise click.ClickException(f"not an http(s) URL: {url!r}")
+            raise UsageFailure(f"not an http(s) URL: {url!r}")
     if seeds:
         try:
             if not read_url_list(seeds):
-                raise click.ClickException(f"no URLs in seed file {seeds}")
+                raise UsageFailure(f"no URLs in seed file {seeds}")
         except SeedFileError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise UsageFailure(str(exc)) from exc
     if not (urls or seeds or sitemaps or feeds or sources):
-        raise click.UsageError("give at least one URL, --seeds, --sitemap, --feed or --sources")
+        raise UsageFailure("give at least one URL, --seeds, --sitemap, --feed or --sources")
     kwargs: dict[str, Any] = {"urls": list(urls), "sitemaps": list(sitemaps), "feeds": list(feeds)}
     if sources:
         kwargs["sources"] = sources
@@ -235,20 +235,21 @@ def report(result: CrawlResult, db_url: str) -> None:
     click.echo(
         f"Archived {result.count('archive/new')} new, "
         f"{result.count('archive/changed')} changed, {result.count('archive/unchanged')} unchanged "
-        f"from {result.count('discovery/html_pages')} pages into {db_url} "
+        f"from {plural(result.count('discovery/html_pages'), 'page')} into {db_url} "
         f"(run {result.stats.get('archive/run_id', '?')})."
     )
-    not_requested = result.count("incremental/not_requested")
     if result.count("incremental/known_urls"):
+        counts = run_counts(result.stats)
         click.echo(
             f"Requests: {result.count('downloader/request_count')} sent, "
-            f"{result.count('incremental/not_modified')} articles and "
-            f"{result.count('incremental/cache_not_modified')} other pages answered 304 not modified; "
-            f"{not_requested} archived pages not requested (fresh or unchanged)."
+            f"{counts['not_modified']} answered 304 not modified "
+            f"({plural(result.count('incremental/not_modified'), 'article')}, "
+            f"{plural(result.count('incremental/cache_not_modified'), 'other page')}); "
+            f"{plural(counts['not_requested'], 'archived page')} not requested (fresh or unchanged)."
         )
     if skipped:
         click.echo("Skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
-    robots = failed.pop("robots", 0)
+    robots = failed.pop(Reason.ROBOTS, 0)
     if robots:
         click.echo(f"Not fetched (disallowed by robots.txt): {robots}")
     if failed:
