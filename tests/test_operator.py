@@ -139,6 +139,10 @@ def test_a_language_that_is_not_a_code_is_refused(tmp_path, capsys):
     db = _archive(tmp_path)
     code, _, err = _run(capsys, "export", "--db", db, "--out", str(tmp_path / "x.csv"), "--lang", "english!")
     assert code == 2 and "english!" in err, err
+    code, _, err = _run(capsys, "search", "--db", db, "story", "--lang", "EN")
+    assert code == 0, err
+    code, _, err = _run(capsys, "search", "--db", db, 'story"', "--raw")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
 
 
 # -- wording --------------------------------------------------------------------------------------

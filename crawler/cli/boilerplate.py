@@ -23,8 +23,6 @@ from crawler.wording import plural
 def boilerplate(site: str, db_url: str, limit: int, show_all: bool) -> None:
     """Show what was learned as boilerplate of SITE (a domain like example.com, or any URL of it)."""
     domain = site_option(site)
-    if not domain:
-        raise click.ClickException(f"not a site: {site!r}")
     engine = open_archive(db_url, must_exist=True)
     try:
         with make_sessionmaker(engine)() as session:

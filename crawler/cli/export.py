@@ -180,9 +180,10 @@ def export_command(
         sys.stderr.close()
         raise SystemExit(1) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise UsageFailure(f"cannot write {out}: {exc.strerror or exc}") from exc
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot read the archive {db_url}: {exc.__class__.__name__}") from exc
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__
+        raise UsageFailure(f"cannot read the archive {db_url}: {reason}") from exc
     finally:
         if stream is not None:
             try:
