@@ -30,9 +30,15 @@ from pipelines import run_counts
 @click.option("--feed", "feeds", multiple=True, help="RSS or Atom feed URL; repeatable.")
 @db_option
 @click.option(
-    "--max-pages", type=click.IntRange(min=0), help="Stop after discovering N pages (0 = no limit)."
+    "--max-pages",
+    type=click.IntRange(min=0),
+    help="Request at most N pages a site besides the start URLs: articles and section pages alike (0 = no limit).",
 )
-@click.option("--max-depth", type=click.IntRange(min=0), help="Link hops to follow from a start page.")
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=0),
+    help="Link hops to follow from a start page (default 3; 0: fetch the given pages alone).",
+)
 @click.option(
     "-s",
     "--set",
