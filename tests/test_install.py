@@ -34,6 +34,7 @@ _DISTRIBUTION = {
     "lxml": "lxml",
     "charset_normalizer": "charset-normalizer",
     "twisted": "twisted",
+    "OpenSSL": "pyopenssl",
 }
 _OURS = {"crawler", "archive", "spiders", "pipelines", "middlewares", "settings"}
 
