@@ -46,17 +46,10 @@ from w3lib.url import safe_url_string
 
 from archive.db import ArchiveError, make_engine, make_sessionmaker
 from archive.state import FetchState, cache_page, cached_body, load_cache_validators, load_fetch_states
-from crawler.fault_reasons import (
-    BAD_SCHEME,
-    OFFSITE,
-    OFFSITE_REDIRECT,
-    PRIVATE_ADDRESS,
-    REDIRECT_LOOP,
-    TOO_MANY_REDIRECTS,
-)
 from crawler.incremental import CONDITIONAL, Decision, decide, parse_duration, parse_listed_date
 from crawler.items import RawPage
 from crawler.reach import Reach, host_port, is_public_address
+from crawler.reasons import Reason
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -297,7 +290,7 @@ def _header(response: Response, name: bytes) -> str | None:
 
 class Refused(IgnoreRequest):
     """A request the crawl refuses to send or follow, for a named ``reason``
-    (:mod:`crawler.fault_reasons`): the spider's errback records it in fetch_failures."""
+    (:class:`crawler.reasons.Reason`): the spider's errback records it in fetch_failures."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
@@ -336,7 +329,9 @@ class ReachMiddleware:
         if reach is None or urlparse_cached(request).scheme not in ("http", "https"):
             return
         if not reach.is_own(request.url) and not request.meta.get("reach_any_site"):
-            raise Refused(OFFSITE_REDIRECT if request.meta.get("redirect_urls") else OFFSITE, request.url)
+            raise Refused(
+                Reason.OFFSITE_REDIRECT if request.meta.get("redirect_urls") else Reason.OFFSITE, request.url
+            )
         if self.allow_private:
             return
         host, port = host_port(request.url)
@@ -357,8 +352,8 @@ class ReachMiddleware:
                 given = ", ".join(f"{h}:{p}" for h, p in sorted(self._noticed))
                 self.crawler.stats.set_value("reach/private_given", given)
             return
-        self.crawler.stats.inc_value(f"refused/{PRIVATE_ADDRESS}")
-        raise Refused(PRIVATE_ADDRESS, f"{request.url} resolves to {address}")
+        self.crawler.stats.inc_value(f"refused/{Reason.PRIVATE_ADDRESS}")
+        raise Refused(Reason.PRIVATE_ADDRESS, f"{request.url} resolves to {address}")
 
     async def _resolve(self, host: str) -> str | None:
         if _is_ip(host):
@@ -391,12 +386,14 @@ class GuardedRedirectMixin:
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if redirected.url in chain:
-            raise Refused(REDIRECT_LOOP, f"{request.url} -> {redirected.url} (after {len(chain)} URLs)")
+            raise Refused(
+                Reason.REDIRECT_LOOP, f"{request.url} -> {redirected.url} (after {len(chain)} URLs)"
+            )
         reach = _reach(self.crawler)
         if reach is not None and not reach.is_own(redirected.url):
-            raise Refused(OFFSITE_REDIRECT, f"{request.url} -> {redirected.url}")
+            raise Refused(Reason.OFFSITE_REDIRECT, f"{request.url} -> {redirected.url}")
         if len(chain) > self.max_redirect_times:
-            raise Refused(TOO_MANY_REDIRECTS, f"{chain[0]}: more than {self.max_redirect_times}")
+            raise Refused(Reason.TOO_MANY_REDIRECTS, f"{chain[0]}: more than {self.max_redirect_times}")
         return super()._redirect(redirected, request, reason)  # type: ignore[misc]
 
 
@@ -415,7 +412,7 @@ class GuardedRedirectMiddleware(GuardedRedirectMixin, RedirectMiddleware):
             target = urljoin(request.url, safe_url_string(location))
             scheme = urlsplit(target).scheme.lower()
             if scheme not in ("http", "https"):
-                raise Refused(BAD_SCHEME, f"{request.url} -> {target[:200]}")
+                raise Refused(Reason.BAD_SCHEME, f"{request.url} -> {target[:200]}")
         return super().process_response(request, response)
 
 

@@ -37,7 +37,6 @@ from archive.store import (
     store_article,
     utcnow,
 )
-from crawler import fault_reasons
 from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskMemory, TaskTimeout, use_batch_scheduling
@@ -47,12 +46,12 @@ if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
+from crawler.reasons import SKIP_REASONS, Reason
 from crawler.urls import domain_of
 
 logger = logging.getLogger(__name__)
 
 # Reasons an item is dropped; each is a stats counter and a key of crawl_runs.skipped.
-SKIP_REASONS = ("not_article", "empty_body", "duplicate", "non_html")
 
 
 @dataclass
@@ -207,15 +206,15 @@ class ExtractPipeline:
             try:
                 extraction = await asyncio.wrap_future(future)
             except TaskTimeout as exc:
-                return self._failed(item, "extract_timeout", str(exc))
+                return self._failed(item, Reason.EXTRACT_TIMEOUT, str(exc))
             except TaskMemory as exc:
-                return self._failed(item, fault_reasons.EXTRACT_MEMORY, exc.detail)
+                return self._failed(item, Reason.EXTRACT_MEMORY, exc.detail)
             except TaskFailed as exc:
-                return self._failed(item, "extract_error", exc.detail)
+                return self._failed(item, Reason.EXTRACT_ERROR, exc.detail)
         if extraction is None:
-            return _skipped(self.crawler, item, "not_article")
+            return _skipped(self.crawler, item, Reason.NOT_ARTICLE)
         if extraction.words < self.min_words:
-            return _skipped(self.crawler, item, "empty_body")
+            return _skipped(self.crawler, item, Reason.EMPTY_BODY)
         return ExtractedPage(item, extraction)
 
     def _failed(self, page: RawPage, reason: str, detail: str) -> FetchFailed:
@@ -359,7 +358,7 @@ class StorePipeline:
                     failed_at=item.failed_at,
                 ),
             )
-            skip = item.reason in SKIP_REASONS or item.reason in fault_reasons.SKIP_REASONS
+            skip = item.reason in SKIP_REASONS
             raise Dropped(item.reason, item.url, "skipped" if skip else "failed")
         if isinstance(item, NotModifiedPage):
             await self._write(
@@ -421,9 +420,10 @@ class StorePipeline:
 
         def resolve(done: asyncio.Future[list[tuple[bool, Any]]]) -> None:
             self._flushes.discard(done)
+            error = done.exception()
             results: list[tuple[bool, Any]]
-            if done.exception() is not None:
-                results = [(False, done.exception())] * len(batch)
+            if error is not None:
+                results = [(False, error)] * len(batch)
             else:
                 results = done.result()
             for (_, _, future), (ok, value) in zip(batch, results, strict=True):
@@ -476,22 +476,8 @@ class StorePipeline:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
-        skipped = {r: int(stats.get(f"skipped/{r}", 0)) for r in SKIP_REASONS}
-        skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})
-        failures = {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("failed/")}
-        counts = {
-            "pages_fetched": int(stats.get("discovery/html_pages", 0)),
-            "archived": int(stats.get(f"archive/{NEW}", 0)),
-            "updated": int(stats.get("archive/changed", 0)) + int(stats.get(f"archive/{UNCHANGED}", 0)),
-            "failed": sum(failures.values()),
-            "skipped": {k: v for k, v in skipped.items() if v},
-            "requested": int(stats.get("downloader/request_count", 0)),
-            "not_modified": int(stats.get("incremental/not_modified", 0)),
-            "not_requested": int(stats.get("incremental/not_requested", 0)),
-            "changed": int(stats.get("archive/changed", 0)),
-            "unchanged": int(stats.get(f"archive/{UNCHANGED}", 0)),
-            "failures": failures,
-        }
+        counts = run_counts(stats)
+        failures = counts["failures"]
         for key in ("requested", "not_modified", "not_requested", "changed", "unchanged"):
             self.crawler.stats.set_value(f"run/{key}", counts[key])
         if self.retries:
@@ -514,6 +500,28 @@ class StorePipeline:
             with self.Session.begin() as session:
                 finish_run(session, self.run_id, reason=reason, counts=counts)
         self.engine.dispose()
+
+
+def run_counts(stats: dict[str, Any]) -> dict[str, Any]:
+    """The counts of a crawl_runs row (see :func:`archive.store.finish_run`) from Scrapy's stats."""
+    skipped = {str(r): int(stats.get(f"skipped/{r}", 0)) for r in sorted(SKIP_REASONS)}
+    skipped.update({k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("skipped/")})
+    failures = {k.split("/", 1)[1]: int(v) for k, v in stats.items() if k.startswith("failed/")}
+    return {
+        "pages_fetched": int(stats.get("discovery/html_pages", 0)),
+        "archived": int(stats.get(f"archive/{NEW}", 0)),
+        "updated": int(stats.get("archive/changed", 0)) + int(stats.get(f"archive/{UNCHANGED}", 0)),
+        "failed": sum(failures.values()),
+        "skipped": {k: v for k, v in skipped.items() if v},
+        "requested": int(stats.get("downloader/request_count", 0)),
+        # Every request answered 304: archived articles and cached pages (sections, sitemaps, feeds).
+        "not_modified": int(stats.get("incremental/not_modified", 0))
+        + int(stats.get("incremental/cache_not_modified", 0)),
+        "not_requested": int(stats.get("incremental/not_requested", 0)),
+        "changed": int(stats.get("archive/changed", 0)),
+        "unchanged": int(stats.get(f"archive/{UNCHANGED}", 0)),
+        "failures": failures,
+    }
 
 
 class RecordPipeline:

@@ -45,6 +45,7 @@ from archive.search import ensure_search_index
 __all__ = [
     "DEFAULT_URL",
     "ArchiveError",
+    "ArchiveURLError",
     "SchemaError",
     "SchemaState",
     "head_revision",
@@ -70,6 +71,10 @@ _PG_SCHEMA_LOCK = 0x6E657773  # "news"
 
 class ArchiveError(Exception):
     """The archive cannot be opened or written (bad URL, unwritable path...)."""
+
+
+class ArchiveURLError(ArchiveError):
+    """The URL names no database that could be an archive (no file, in memory, not a regular file)."""
 
 
 class SchemaError(ArchiveError):
@@ -207,9 +212,16 @@ def _parse(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ArchiveError(f"not a database URL: {url!r}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, ""):
-        raise ArchiveError(f"no database file in {url!r} (e.g. sqlite:///archive.db)")
+        raise ArchiveURLError(f"not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # An in-memory database is lost when the command ends, and each thread would get its own.
+        raise ArchiveURLError(f"{url!r} names no file: give the archive's file, e.g. sqlite:///archive.db")
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.database.startswith("file:"):
+        if os.path.exists(parsed.database) and not os.path.isfile(parsed.database):
+            raise ArchiveURLError(f"cannot use {parsed.database} as an archive: not a regular file")
+        folder = os.path.dirname(os.path.abspath(parsed.database))
+        if not os.path.isdir(folder):
+            raise ArchiveURLError(f"cannot create database {parsed.database}: no folder {folder}")
     if parsed.drivername == "postgresql":  # SQLAlchemy's default driver would be psycopg2
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed

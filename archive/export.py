@@ -334,8 +334,8 @@ def iter_records(
 ) -> Iterator[dict[str, Any]]:
     """Stream the selected articles as records, oldest id first, ``batch_size`` rows per fetch.
 
-    With ``with_text_columns`` each record also carries ``_title``, ``_lede`` and ``_body`` (for
-    near-duplicate detection when those fields are not exported).
+    With ``with_text_columns`` each record also carries ``_title``, ``_lede``, ``_body`` and ``_id``
+    (for near-duplicate detection when those fields are not exported).
     """
     needed = {_COLUMN_OF[f] for f in fields if f in _COLUMN_OF}
     if "text" in fields or with_text_columns:
@@ -349,7 +349,17 @@ def iter_records(
             record = record_from_article(mapping, fields)
             if with_text_columns:
                 record["_title"], record["_lede"], record["_body"] = (mapping[c] for c in _TEXT_COLUMNS)
+                record["_id"] = mapping["id"]
             yield record
+
+
+def _text_of(session: Session, article_id: Any) -> str:
+    """The text near-duplicate detection compares: title, lede and body, as exported in ``text``."""
+    articles = Article.__table__
+    row = session.execute(
+        select(*(articles.c[c] for c in _TEXT_COLUMNS)).where(articles.c.id == article_id)
+    ).one()
+    return join_text(*row)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -461,17 +471,18 @@ def export(
     if dedup == "near":
         from archive.dedup import NearDuplicateIndex
 
-        near = NearDuplicateIndex(threshold=near_threshold)
+        # A candidate's text is read back from the archive: the index keeps signatures only.
+        near = NearDuplicateIndex(threshold=near_threshold, text_of=lambda key: _text_of(session, key))
 
     def records() -> Iterator[Mapping[str, Any]]:
-        for n, record in enumerate(
-            iter_records(session, flt, fields, batch_size=batch_size, with_text_columns=near is not None)
+        for record in iter_records(
+            session, flt, fields, batch_size=batch_size, with_text_columns=near is not None
         ):
             if progress is not None:
                 progress(1)
             if near is not None:
                 text = join_text(record.pop("_title"), record.pop("_lede"), record.pop("_body"))
-                if near.seen_or_add(n, text):
+                if near.seen_or_add(record.pop("_id"), text):
                     stats.near_duplicates += 1
                     continue
             yield record

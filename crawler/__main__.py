@@ -2,6 +2,9 @@
 
 import sys
 
-from crawler.cli import main
+try:
+    from crawler.cli import main
+except KeyboardInterrupt:  # Ctrl-C while Python loads the command line
+    sys.exit(130)
 
 sys.exit(main())

@@ -29,9 +29,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from crawler import fault_reasons
+from crawler.reasons import SKIP_REASONS
 from crawler.text import line_key
-from crawler.urls import SeedFileError, normalize, read_url_list, valid_http_url
+from crawler.urls import SeedFileError, looks_like_url_list, normalize, read_url_list
+from crawler.wording import plural
 
 __all__ = [
     "APPROX_RATIO",
@@ -100,20 +101,10 @@ class UrlSeed:
     urls: tuple[str, ...]
 
 
-def _is_url_list(lines: Sequence[str]) -> bool:
-    urls = 0
-    for line in lines:
-        if line.startswith("#"):
-            continue
-        candidate = line.split(" #", 1)[0].strip()
-        if " " in candidate or not valid_http_url(candidate):
-            return False
-        urls += 1
-    return urls > 0
-
-
 def read_seed(path: str | Path) -> TextSeed | UrlSeed:
-    """Read a seed file and tell which kind it is: a URL list when every line is a URL or a comment."""
+    """Read a seed file and tell which kind it is: a URL list when most lines that are not
+    comments are URLs (a line that is not one is then reported with its number, as ``crawl
+    --seeds`` does), else an article text."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -124,7 +115,7 @@ def read_seed(path: str | Path) -> TextSeed | UrlSeed:
     numbered = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if not numbered:
         raise SeedError(f"seed file {p} is empty")
-    if _is_url_list([line for _, line in numbered]):
+    if looks_like_url_list(text):
         try:
             return UrlSeed(str(p), tuple(read_url_list(p)))
         except SeedFileError as exc:
@@ -355,10 +346,6 @@ class TextReport:
         return data
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
@@ -542,17 +529,17 @@ def compare(seed: TextSeed, article: ArchivedArticle) -> TextReport:
         why[MISSING].append("title cut short")
     missing = sum(1 for r in results if r.kind == "content")
     if missing:
-        why[MISSING].append(_count(missing, "content line") + " not archived")
+        why[MISSING].append(plural(missing, "content line") + " not archived")
     moved = sum(1 for r in results if r.present and not r.in_order and r.kind != "boilerplate")
     if moved:
-        why[OUT_OF_ORDER].append(_count(moved, "line") + " out of place")
+        why[OUT_OF_ORDER].append(plural(moved, "line") + " out of place")
     if title_match == "archived title has extra text":
         why[LEAKED].append("extra text in the title")
     from_seed = sum(1 for x in report.leaked if x["seed_line"])
     if from_seed:
-        why[LEAKED].append(_count(from_seed, "boilerplate line") + " of the seed archived")
+        why[LEAKED].append(plural(from_seed, "boilerplate line") + " of the seed archived")
     if len(report.leaked) - from_seed:
-        why[LEAKED].append(_count(len(report.leaked) - from_seed, "archived line") + " not in the seed")
+        why[LEAKED].append(plural(len(report.leaked) - from_seed, "archived line") + " not in the seed")
     problems = [p for p in (MISSING, OUT_OF_ORDER, LEAKED) if why[p]]
     report.reasons = {p: "; ".join(why[p]) for p in problems}
     report.problems = problems
@@ -576,7 +563,6 @@ class FailureRecord:
     count: int = 1
 
 
-SKIP_REASONS = frozenset({"not_article", "empty_body", "duplicate", "non_html", *fault_reasons.SKIP_REASONS})
 ROBOTS_REASONS = frozenset({"robots", "robots_txt", "disallowed"})
 
 
@@ -687,15 +673,13 @@ def render(report: TextReport | UrlReport) -> list[str]:
     """The human-readable lines of a report."""
     if isinstance(report, UrlReport):
         return _render_urls(report)
-    out = [f"{report.seed}: article text, {len(report.lines) + 1} lines"]
+    out = [f"{report.seed}: article text, {plural(len(report.lines) + 1, 'line')}"]
     if report.article is None:
         out += [f"  {note}" for note in report.notes]
         out.append(f"  verdict: {report.verdict}")
         return out
     a = report.article
-    out.append(
-        f"  archived as #{a['id']} {a['url']} (matched by {report.matched_by}, fetched {_when(a['fetched_at'])})"
-    )
+    out.append(f"  archived as {a['url']} (matched by {report.matched_by}, fetched {_when(a['fetched_at'])})")
     out += [f"  note: {note}" for note in report.notes]
     t = report.title
     out.append(f"  title: {t['match']}")
@@ -740,7 +724,7 @@ def render(report: TextReport | UrlReport) -> list[str]:
 
 def _render_urls(report: UrlReport) -> list[str]:
     c = report.counts
-    out = [f"{report.seed}: URL list, {len(report.urls)} URLs"]
+    out = [f"{report.seed}: URL list, {plural(len(report.urls), 'URL')}"]
     for e in report.urls:
         status = e["status"]
         if status == "archived":

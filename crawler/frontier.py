@@ -12,13 +12,21 @@ schedules every recorded request again; pages archived since the job started are
 again (the incremental middleware's ``done_in_job`` rule), everything else is. A job that
 ran to its end (``closed:finished``) is started afresh, so one ``--jobdir`` serves a cron job.
 
+One crawl at a time per job folder: :func:`lock_jobdir` takes an exclusive ``flock`` on
+``JOBDIR/lock`` and writes the process id in it. A second run on the same folder (an hourly cron
+entry whose last run is still going) gets :class:`JobLocked`, naming the first run's process. The
+kernel releases the lock when its process dies however it dies, so the lock file a killed run
+leaves behind is stale and simply taken over.
+
 Plain :mod:`sqlite3`, no Scrapy: usable and testable on its own.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+import os
 import shutil
 import sqlite3
 from collections import Counter
@@ -27,11 +35,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-__all__ = ["FRONTIER_FILE", "Frontier", "FrontierEntry"]
+__all__ = [
+    "FRONTIER_FILE",
+    "LOCK_FILE",
+    "Frontier",
+    "FrontierEntry",
+    "JobLock",
+    "JobLocked",
+    "has_pending_job",
+    "lock_jobdir",
+]
 
 logger = logging.getLogger(__name__)
 
 FRONTIER_FILE = "frontier.sqlite"
+LOCK_FILE = "lock"
 # What Scrapy keeps in JOBDIR for its scheduler (see scrapy.core.scheduler, scrapy.dupefilters).
 _SCRAPY_STATE = ("requests.queue", "requests.seen")
 
@@ -46,6 +64,97 @@ CREATE TABLE IF NOT EXISTS requests (
     meta TEXT NOT NULL
 );
 """
+
+
+class JobLocked(Exception):
+    """Another process holds the job folder's lock; ``pid`` is that process (None if unknown)."""
+
+    def __init__(self, jobdir: Path, pid: int | None) -> None:
+        who = f"pid {pid}" if pid else "another process"
+        super().__init__(f"job folder {jobdir} is in use by another crawl ({who}); not starting a second one")
+        self.jobdir = jobdir
+        self.pid = pid
+
+
+class JobLock:
+    """The exclusive lock of a job folder, held until :meth:`release` or the end of the process.
+
+    ``taken_over_from`` is the process id a killed earlier run left in the lock file, if any.
+    """
+
+    def __init__(self, path: Path, fd: int, taken_over_from: int | None) -> None:
+        self.path = path
+        self.fd = fd
+        self.taken_over_from = taken_over_from
+
+    def release(self) -> None:
+        """Let another run have the folder."""
+        if self.fd < 0:
+            return
+        _held.pop(self.path, None)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = -1
+
+
+# Locks this process holds, by lock file: the CLI takes the lock before starting anything and the
+# spider asks again when it opens the frontier (flock would refuse a second descriptor).
+_held: dict[Path, JobLock] = {}
+
+
+def _pid_in(fd: int) -> int | None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 64).decode("ascii", "replace").split()
+    return int(text[0]) if text and text[0].isdigit() else None
+
+
+def lock_jobdir(jobdir: str | Path) -> JobLock:
+    """Take the job folder's lock (creating the folder), or raise :class:`JobLocked`.
+
+    Raises OSError when the folder cannot be created or written.
+    """
+    folder = Path(jobdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = (folder / LOCK_FILE).resolve()
+    if path in _held:
+        return _held[path]
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = _pid_in(fd)
+        os.close(fd)
+        raise JobLocked(folder, pid) from None
+    except OSError:
+        os.close(fd)
+        raise
+    previous = _pid_in(fd)
+    if previous is not None and previous != os.getpid():
+        logger.info("job %s: taking over the lock of an earlier run (pid %d, gone)", folder, previous)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    lock = JobLock(path, fd, previous if previous != os.getpid() else None)
+    _held[path] = lock
+    return lock
+
+
+def has_pending_job(jobdir: str | Path) -> bool:
+    """Whether ``jobdir`` holds a job to resume: a killed run's frontier, or Scrapy's saved queue."""
+    folder = Path(jobdir)
+    if (folder / "requests.queue").exists():
+        return True
+    path = folder / FRONTIER_FILE
+    if not path.exists():
+        return False
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT value FROM job WHERE key = 'state'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return bool(row and row[0] == "running")
 
 
 class FrontierEntry(NamedTuple):
@@ -67,7 +176,7 @@ class Frontier:
 
     def __init__(self, jobdir: str | Path) -> None:
         self.jobdir = Path(jobdir)
-        self.jobdir.mkdir(parents=True, exist_ok=True)
+        self.lock = lock_jobdir(self.jobdir)  # JobLocked when another run has the folder
         self.path = self.jobdir / FRONTIER_FILE
         self.con = sqlite3.connect(self.path)
         self.con.execute("PRAGMA journal_mode=WAL")
@@ -85,12 +194,7 @@ class Frontier:
                 self.con.execute("DELETE FROM job")
             job = {}
         self.started_at = datetime.fromisoformat(job["started_at"]) if "started_at" in job else now
-        if self.crashed:
-            logger.warning(
-                "job %s did not stop cleanly last time: rescheduling its %d recorded requests",
-                self.jobdir,
-                len(self),
-            )
+        if self.crashed:  # the spider says so when it reschedules
             self._drop_scrapy_state()
         with self.con:
             self.con.execute(
@@ -141,7 +245,8 @@ class Frontier:
             yield FrontierEntry(url, site, bool(is_page), json.loads(meta))
 
     def close(self, reason: str) -> None:
-        """Mark the job stopped cleanly (Scrapy's JOBDIR state is then trusted on restart)."""
+        """Mark the job stopped cleanly (Scrapy's JOBDIR state is then trusted on restart); the
+        folder's lock is held until the process ends (Scrapy still writes its state after this)."""
         self.commit()
         with self.con:
             self.con.execute(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import email.utils
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 __all__ = [
     "CONDITIONAL",
@@ -34,6 +34,7 @@ __all__ = [
     "decide",
     "parse_duration",
     "parse_listed_date",
+    "parse_time",
 ]
 
 FETCH, CONDITIONAL = "fetch", "conditional"
@@ -84,6 +85,23 @@ def parse_duration(value: str | float) -> float:
     return total
 
 
+def parse_time(value: str) -> date | datetime:
+    """An ISO 8601 date or date-time as written by people and by our exports: ``2026-11-24``,
+    ``2026-11-24T15:24``, ``2026-11-24 15:24:37``, ``2026-11-24T15:24:37Z``,
+    ``2026-11-24T20:54:37+05:30``, fractions of a second. A bare date stays a date; a date-time is
+    naive UTC (converted from its offset; one without an offset is taken as UTC). The one parser for
+    every time a command reads. Raises ValueError."""
+    text = value.strip()
+    if _DATE_ONLY.match(text):
+        return date.fromisoformat(text)
+    if not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text):
+        raise ValueError(f"not an ISO 8601 date or time: {value!r}")
+    parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
 def parse_listed_date(value: str | None) -> datetime | None:
     """A sitemap ``lastmod`` (W3C datetime) or feed date (RFC 822 or ISO 8601) as naive UTC.
 
@@ -94,9 +112,10 @@ def parse_listed_date(value: str | None) -> datetime | None:
         return None
     text = value.strip()
     try:
-        if _DATE_ONLY.match(text):
-            return datetime.fromisoformat(text) + timedelta(days=1) - timedelta(seconds=1)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        when = parse_time(text)
+        if not isinstance(when, datetime):
+            return datetime.combine(when, datetime.max.time()).replace(microsecond=0)
+        parsed = when
     except ValueError:
         try:
             parsed = email.utils.parsedate_to_datetime(text)

@@ -55,7 +55,7 @@ class FetchFailed:
     """A request that produced no page: HTTP error, DNS or connection failure, robots.txt..."""
 
     url: str
-    reason: str  # http_error, dns, connection, timeout, robots, other
+    reason: str  # a crawler.reasons.Reason, or http_<status>
     http_status: int | None = None
     detail: str | None = None
     failed_at: datetime | None = None

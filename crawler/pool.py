@@ -21,6 +21,12 @@ abandon a task that never returns, hence this pool. Workers are started with the
 method (the default), which preloads the function's module once and forks warm workers from a
 process that has no reactor or threads of the crawl.
 
+Ctrl-C in a terminal sends SIGINT to the whole process group. Only the calling process decides
+what it means (Scrapy: stop gracefully, then at once): the supervisor threads block SIGINT, so the
+fork server they start (whose preload runs for seconds) and the workers it forks inherit it
+blocked, and workers also ignore it. A worker or fork server that dies anyway fails its tasks
+(:class:`TaskFailed`); the supervisor threads never die with it.
+
 The function and its arguments must be picklable (a module-level function); the default is
 :func:`crawler.extract.extract`. ``submit`` returns a :class:`concurrent.futures.Future`; in an
 asyncio program await it with ``asyncio.wrap_future``.
@@ -57,6 +63,13 @@ logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 _STOP = object()
+# What starting a worker raises when it cannot: no process or pipe (OSError), a pool being shut
+# down (RuntimeError), a fork server that died (EOFError on its socket).
+_START_ERRORS = (OSError, RuntimeError, EOFError)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def use_batch_scheduling() -> bool:
@@ -78,6 +91,30 @@ def use_batch_scheduling() -> bool:
     except (OSError, ValueError):  # a thread that just ended; a system that forbids it
         return False
     return True
+
+
+def _block_sigint() -> None:
+    """Block SIGINT in the calling thread; processes it starts inherit the mask."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _start_helpers(start_method: str) -> None:
+    """Start multiprocessing's resource tracker, then (forkserver) the fork server with SIGINT
+    blocked, from a thread of their own: the fork server's preload runs for seconds, and a Ctrl-C
+    meant for the crawl must not kill it. (Starting the resource tracker unblocks SIGINT in the
+    thread that starts it, hence the order.)"""
+
+    def start() -> None:
+        from multiprocessing import forkserver, resource_tracker
+
+        resource_tracker.ensure_running()
+        _block_sigint()
+        if start_method == "forkserver":
+            forkserver.ensure_running()
+
+    thread = threading.Thread(target=start, name="extract-pool-start", daemon=True)
+    thread.start()
+    thread.join()
 
 
 class PoolError(Exception):
@@ -242,6 +279,8 @@ class ExtractionPool:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._workers: list[_Worker | None] = [None] * self.size
         self._closed = False
+        if start_method in ("forkserver", "spawn"):
+            _start_helpers(start_method)
         self._threads = [
             threading.Thread(target=self._supervise, args=(i,), name=f"extract-pool-{i}", daemon=True)
             for i in range(self.size)
@@ -305,8 +344,8 @@ class ExtractionPool:
         tries again (and fails with TaskFailed if it cannot)."""
         try:
             self._worker(slot)
-        except (OSError, RuntimeError) as exc:
-            logger.error("cannot start an extraction worker: %s", exc)
+        except _START_ERRORS as exc:
+            logger.error("cannot start an extraction worker: %s", _describe(exc))
 
     def _retire(self, slot: int, *, kill: bool) -> None:
         worker = self._workers[slot]
@@ -317,6 +356,8 @@ class ExtractionPool:
         worker.stop(kill=kill)
 
     def _supervise(self, slot: int) -> None:
+        # Processes started from this thread (workers of the fork and spawn methods) inherit it.
+        _block_sigint()
         try:
             self._try_start(slot)  # start now: the first task finds a warm worker
             while True:
@@ -336,10 +377,10 @@ class ExtractionPool:
     def _run(self, slot: int, future: Future[Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         try:
             worker = self._worker(slot)
-        except (OSError, RuntimeError) as exc:  # no process can be started: the task fails, not hangs
+        except _START_ERRORS as exc:  # no process can be started: the task fails, not hangs
             self._count("tasks")
             self._count("lost")
-            future.set_exception(TaskFailed(f"cannot start an extraction worker: {exc}"))
+            future.set_exception(TaskFailed(f"cannot start an extraction worker: {_describe(exc)}"))
             return
         try:
             worker.conn.send((args, kwargs))
@@ -348,7 +389,7 @@ class ExtractionPool:
             try:
                 worker = self._worker(slot)
                 worker.conn.send((args, kwargs))
-            except (BrokenPipeError, OSError, RuntimeError) as exc:
+            except _START_ERRORS as exc:
                 self._fail(slot, future, TaskFailed(f"worker unreachable: {exc}"), "lost")
                 return
         except (TypeError, AttributeError, ValueError) as exc:  # unpicklable arguments

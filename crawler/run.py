@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
@@ -23,10 +24,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class CrawlResult:
-    """What a finished crawl reports: Scrapy's stats and the crawl_runs row id."""
+    """What a crawl reports: Scrapy's stats (with the crawl_runs row id), why it finished
+    (Scrapy's reason; None when it never closed: it did not start, or a second Ctrl-C stopped it
+    at once), whether the spider was opened, and whether a signal (Ctrl-C, SIGTERM) stopped it."""
 
     stats: dict[str, Any]
     finish_reason: str | None
+    started: bool = False
+    interrupted: bool = False
 
     def count(self, key: str) -> int:
         return int(self.stats.get(key, 0))
@@ -106,8 +111,79 @@ def run_crawl(spider_kwargs: dict[str, Any], overrides: dict[str, Any] | None = 
     def _closed(spider: Any, reason: str) -> None:
         reasons["finish"] = reason
 
+    def _opened(spider: Any) -> None:
+        reasons["opened"] = "yes"
+
+    crawler.signals.connect(_opened, signal=signals.spider_opened)
     crawler.signals.connect(_closed, signal=signals.spider_closed)
-    process.crawl(crawler, **spider_kwargs)
-    process.start()
+    with _SignalWatch(process) as watch:
+        process.crawl(crawler, **spider_kwargs)  # installs the reactor Scrapy is set to use
+        watch.arm()
+        process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    return CrawlResult(stats=dict(stats), finish_reason=reasons.get("finish"))
+    return CrawlResult(
+        stats=dict(stats),
+        finish_reason=reasons.get("finish"),
+        started="opened" in reasons,
+        interrupted=watch.received > 0,
+    )
+
+
+class _SignalWatch:
+    """Ctrl-C (SIGINT) and SIGTERM at any moment of a crawl run in this process.
+
+    Scrapy installs its handlers (first signal: stop gracefully; second: stop at once) only once
+    the reactor runs. A signal before that would raise KeyboardInterrupt in the middle of the
+    crawl's start-up; instead it is noted here and, as soon as the reactor runs, handed to
+    Scrapy's handler: the crawl stops gracefully right after starting. A second one before the
+    reactor runs stops at once (KeyboardInterrupt). ``received`` counts the signals either way.
+    Once the crawl is over the signals are ignored: the process is about to exit.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        self.received = 0
+        self._early = False
+        self._saved: dict[int, Any] = {}
+
+    def __enter__(self) -> Self:
+        for signum in self.SIGNALS:
+            self._saved[signum] = signal.signal(signum, self._before_start)
+        return self
+
+    def arm(self) -> None:
+        """Once the reactor is installed: act on what came early as soon as it runs."""
+        from twisted.internet import reactor as _reactor
+
+        reactor: Any = _reactor
+        # After Scrapy's own "after startup" trigger has installed its handlers.
+        reactor.addSystemEventTrigger("after", "startup", lambda: reactor.callLater(0, self._started))
+
+    def __exit__(self, *exc: object) -> None:
+        # The crawl is over, stopped or not: what is left (the run record, the summary) takes
+        # moments, and a late Ctrl-C must not turn it into a traceback.
+        for signum in self._saved:
+            signal.signal(signum, signal.SIG_IGN)
+
+    def _before_start(self, signum: int, frame: Any) -> None:
+        self.received += 1
+        if self._early:
+            raise KeyboardInterrupt
+        self._early = True
+
+    def _started(self) -> None:
+        for signum in self.SIGNALS:
+            handler = signal.getsignal(signum)
+            if callable(handler) and handler is not self._before_start:
+                signal.signal(signum, self._counting(handler))
+        if self._early:
+            self.process._signal_shutdown(signal.SIGINT, None)
+
+    def _counting(self, handler: Any) -> Any:
+        def counted(signum: int, frame: Any) -> None:
+            self.received += 1
+            handler(signum, frame)
+
+        return counted

@@ -142,7 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_response(self, code: int, message: str | None = None) -> None:
         # Counted before the status line goes out, so a client that has its answer sees it counted.
-        self.server.count(self.command, urlsplit(self.path).path or "/", int(code))
+        # A request too malformed to parse (a TLS hello on this plain port) has no path.
+        self.server.count(self.command or "?", urlsplit(getattr(self, "path", "")).path or "/", int(code))
         super().send_response(code, message)
 
     def _serve(self, url_path: str, send_body: bool) -> int:

@@ -23,11 +23,13 @@ __all__ = [
     "SeedFileError",
     "domain_of",
     "is_followable",
+    "looks_like_url_list",
     "normalize",
     "page_links",
     "read_url_list",
     "same_site",
     "site_key",
+    "url_list_entries",
     "valid_http_url",
 ]
 
@@ -194,6 +196,26 @@ def page_links(html: bytes, url: str, content_type: str | None = None) -> list[s
     return list(links)
 
 
+def url_list_entries(text: str) -> list[tuple[int, str]]:
+    """The entries of a URL list's ``text``, with their line numbers: one URL a line; blank lines,
+    ``#`` comment lines and `` # note`` tails are not entries. Entries are not validated."""
+    entries: list[tuple[int, str]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        entries.append((number, line.split(" #", 1)[0].strip()))
+    return entries
+
+
+def looks_like_url_list(text: str) -> bool:
+    """True when most entries of ``text`` (more than half) are http(s) URLs: a URL list, maybe
+    with a bad line, rather than an article's text."""
+    entries = url_list_entries(text)
+    urls = sum(1 for _, line in entries if " " not in line and valid_http_url(line))
+    return bool(entries) and urls * 2 > len(entries)
+
+
 def read_url_list(path: str | Path) -> list[str]:
     """Read a URL-list file: one URL a line; blank lines and ``#`` comments are ignored.
 
@@ -201,16 +223,11 @@ def read_url_list(path: str | Path) -> list[str]:
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise SeedFileError(f"cannot read URL list {p}: {exc}") from exc
     urls: list[str] = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("#") else raw.strip()
-        if not line:
-            continue
-        if " #" in line:
-            line = line.split(" #", 1)[0].strip()
+    for number, line in url_list_entries(text):
         if not valid_http_url(line):
             raise SeedFileError(f"{p}:{number}: not an http(s) URL: {line!r}")
         urls.append(line)

@@ -30,7 +30,9 @@ counted (``skipped/non_html``) and dropped here.
 from __future__ import annotations
 
 import gzip
+import logging
 import re
+import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -39,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 from lxml import etree
+from OpenSSL import SSL
 from scrapy.exceptions import (
     CannotResolveHostError,
     DownloadCancelledError,
@@ -51,16 +54,22 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionDone,
+    ConnectionLost,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from twisted.web.http import PotentialDataLoss, _DataLoss
 
-from crawler.fault_reasons import BAD_ENCODING, BAD_FEED, BAD_SITEMAP, BAD_XML, DATA_LOSS, TOO_LARGE
-from crawler.fault_reasons import SKIP_REASONS as REFUSED_SKIPS
-from crawler.frontier import Frontier
+from crawler.frontier import Frontier, JobLocked, has_pending_job
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
 from crawler.reach import Reach
+from crawler.reasons import SKIP_REASONS, Reason, http_reason
 from crawler.sources import Site, load_sources
 from crawler.urls import is_followable, normalize, page_links, read_url_list, valid_http_url
 from middlewares import Refused
@@ -92,6 +101,43 @@ def _split(value: str | Iterable[str] | None) -> list[str]:
     if isinstance(value, str):
         return [u for u in _SPLIT.split(value) if u]
     return [u for u in value if u]
+
+
+class SpiderArgumentError(ValueError):
+    """The spider's arguments or settings cannot give a crawl: nothing to crawl, a bad URL or
+    number, a busy or unusable job folder. Reported as one line; the crawl does not start."""
+
+
+class _OneLine(logging.Filter):
+    """``scrapy crawl`` lets asyncio log a failed start with its traceback; a
+    :class:`SpiderArgumentError` is the user's mistake, not a bug: its message is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, SpiderArgumentError):
+            record.msg, record.args, record.exc_info, record.exc_text = "%s", (str(exc),), None, None
+        return True
+
+
+_ONE_LINE = _OneLine()
+
+
+def _refuse(message: str) -> SpiderArgumentError:
+    for name in ("asyncio", "twisted"):
+        logging.getLogger(name).addFilter(_ONE_LINE)
+    return SpiderArgumentError(message)
+
+
+def _count_arg(name: str, value: str | int | None, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise _refuse(f"{name} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise _refuse(f"{name} must be 0 or more, got {number}")
+    return number
 
 
 class ArticleSpider(scrapy.Spider):
@@ -145,18 +191,35 @@ class ArticleSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticleSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
+        """The spider, or :class:`SpiderArgumentError` (one line) before anything has started."""
+        try:
+            spider = super().from_crawler(crawler, *args, **kwargs)
+        except SpiderArgumentError:
+            raise
+        except ValueError as exc:  # a bad URL, seed file or sources file
+            raise _refuse(str(exc)) from exc
         settings = crawler.settings
-        spider.max_depth = int(
-            spider._arg_depth if spider._arg_depth is not None else settings.getint("CRAWLER_MAX_DEPTH", 3)
-        )
-        spider.max_pages = int(
-            spider._arg_pages if spider._arg_pages is not None else settings.getint("CRAWLER_MAX_PAGES", 0)
-        )
+        try:
+            depth_default = settings.getint("CRAWLER_MAX_DEPTH", 3)
+            pages_default = settings.getint("CRAWLER_MAX_PAGES", 0)
+        except ValueError as exc:
+            raise _refuse(f"bad setting: {exc}") from exc
+        spider.max_depth = _count_arg("max_depth", spider._arg_depth, depth_default)
+        spider.max_pages = _count_arg("max_pages", spider._arg_pages, pages_default)
         jobdir = settings.get("JOBDIR")
+        if not spider.start_entries and not (jobdir and has_pending_job(jobdir)):
+            raise _refuse(
+                "nothing to crawl: give -a urls=URL[,URL...], -a seeds=FILE, -a sitemaps=URL, "
+                "-a feeds=URL or -a sources=FILE"
+            )
         if jobdir:
             # Opened before Scrapy's scheduler, which reads the JOBDIR state this may reset.
-            spider.frontier = Frontier(jobdir)
+            try:
+                spider.frontier = Frontier(jobdir)
+            except JobLocked as exc:
+                raise _refuse(str(exc)) from exc
+            except (OSError, sqlite3.Error) as exc:
+                raise _refuse(f"cannot use the job folder {jobdir}: {exc}") from exc
             spider.pages_scheduled = spider.frontier.keys()
             spider.site_pages = spider.frontier.page_counts()
         return spider
@@ -263,8 +326,8 @@ class ArticleSpider(scrapy.Spider):
             try:
                 body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
             except _DecompressionMaxSizeExceeded as exc:  # a gzip bomb: stopped at the size cap
-                self.crawler.stats.inc_value(f"skipped/{TOO_LARGE}")
-                yield self._bad_xml(response, TOO_LARGE, f"gzip body over DOWNLOAD_MAXSIZE: {exc}")
+                self.crawler.stats.inc_value(f"skipped/{Reason.TOO_LARGE}")
+                yield self._bad_xml(response, Reason.TOO_LARGE, f"gzip body over DOWNLOAD_MAXSIZE: {exc}")
                 return
             except (OSError, ValueError, EOFError):  # not gzip after all
                 yield self._non_html(response)
@@ -284,7 +347,7 @@ class ArticleSpider(scrapy.Spider):
         self.crawler.stats.inc_value("skipped/non_html")
         return FetchFailed(
             url=response.request.url if response.request else response.url,
-            reason="non_html",
+            reason=Reason.NON_HTML,
             http_status=response.status,
             detail=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
             failed_at=_utcnow(),
@@ -354,18 +417,26 @@ class ArticleSpider(scrapy.Spider):
             root = None
         problems += [e.message.strip() for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
         source = response.meta.get("source")
-        claimed = BAD_SITEMAP if source == "sitemap" else BAD_FEED if source == "feed" else BAD_XML
+        claimed = (
+            Reason.BAD_SITEMAP
+            if source == "sitemap"
+            else Reason.BAD_FEED
+            if source == "feed"
+            else Reason.BAD_XML
+        )
         if root is None:
-            self.crawler.stats.inc_value("skipped/bad_xml" if claimed == BAD_XML else f"failed/{claimed}")
+            self.crawler.stats.inc_value(
+                "skipped/bad_xml" if claimed == Reason.BAD_XML else f"failed/{claimed}"
+            )
             yield self._bad_xml(response, claimed, "; ".join(problems) or "not XML")
             return
         tag = etree.QName(root).localname.lower()
         requests: list[Any]
         if tag in ("urlset", "sitemapindex"):
-            requests, reason = list(self._sitemap(response, body)), BAD_SITEMAP
+            requests, reason = list(self._sitemap(response, body)), Reason.BAD_SITEMAP
         elif tag in ("rss", "feed", "rdf"):
-            requests, reason = list(self._feed(response, root)), BAD_FEED
-        elif claimed != BAD_XML:
+            requests, reason = list(self._feed(response, root)), Reason.BAD_FEED
+        elif claimed != Reason.BAD_XML:
             self.crawler.stats.inc_value(f"failed/{claimed}")
             yield self._bad_xml(response, claimed, f"root element <{tag}> is neither a sitemap nor a feed")
             return
@@ -448,7 +519,7 @@ class ArticleSpider(scrapy.Spider):
                     last_modified=validators.get("last_modified"),
                 )
             return
-        status = None
+        status = failure.value.response.status if failure.check(HttpError) else None
         # A request redirected before it failed is recorded under the URL that was asked for.
         url = (request.meta.get("redirect_urls") or [request.url])[0]
         detail = f"{failure.type.__name__}: {failure.value}"
@@ -457,35 +528,58 @@ class ArticleSpider(scrapy.Spider):
         if failure.check(Refused):
             reason = failure.value.reason
             detail = failure.value.detail
-            kind = "skipped" if reason in REFUSED_SKIPS else "failed"
+            kind = "skipped" if reason in SKIP_REASONS else "failed"
             self.crawler.stats.inc_value(f"{kind}/{reason}")
             yield FetchFailed(url=url, reason=reason, detail=detail[:500], failed_at=_utcnow())
             return
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            reason = "http_error"
-        elif failure.check(DNSLookupError, CannotResolveHostError):
-            reason = "dns"
-        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
-            reason = "timeout"
-        elif failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
-            reason = "connection"
-        elif failure.check(ResponseDataLossError, ResponseFailed, _DataLoss, PotentialDataLoss):
-            reason = DATA_LOSS  # closed mid-body, or shorter than its Content-Length: never archived
-        elif failure.check(DownloadCancelledError) or (
-            failure.check(scrapy.exceptions.IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(failure.value)
-        ):
-            reason = TOO_LARGE  # over DOWNLOAD_MAXSIZE as sent, or once decompressed
-        elif failure.check(zlib.error, gzip.BadGzipFile, EOFError, *_BROTLI_ERRORS):
-            reason = BAD_ENCODING  # Content-Encoding says compressed, the body does not decompress
-        elif failure.check(scrapy.exceptions.IgnoreRequest):
-            reason = "robots" if "robots" in str(failure.value).lower() else "ignored"
-        else:
-            reason = "other"
+        reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"failed/{reason}")
         yield FetchFailed(
             url=url, reason=reason, http_status=status, detail=detail[:500], failed_at=_utcnow()
         )
+
+
+def failure_reason(failure: Failure) -> str:
+    """The :mod:`crawler.reasons` reason of a failed request."""
+    if failure.check(HttpError):
+        return http_reason(failure.value.response.status)
+    if failure.check(DNSLookupError, CannotResolveHostError):
+        return Reason.DNS
+    if failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
+        return Reason.TIMEOUT
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
+        return Reason.CONNECTION_REFUSED
+    if failure.check(ResponseDataLossError, ResponseFailed, _DataLoss, PotentialDataLoss):
+        return Reason.DATA_LOSS  # closed mid-body, or shorter than its Content-Length: never archived
+    if failure.check(DownloadCancelledError) or (
+        failure.check(scrapy.exceptions.IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(failure.value)
+    ):
+        return Reason.TOO_LARGE  # over DOWNLOAD_MAXSIZE as sent, or once decompressed
+    if failure.check(zlib.error, gzip.BadGzipFile, EOFError, *_BROTLI_ERRORS):
+        return Reason.BAD_ENCODING  # Content-Encoding says compressed, the body does not decompress
+    if failure.check(scrapy.exceptions.IgnoreRequest):
+        return Reason.ROBOTS if "robots" in str(failure.value).lower() else Reason.IGNORED
+    # A failed TLS handshake or a lost connection comes wrapped: Scrapy's DownloadFailedError
+    # raised from Twisted's ResponseNeverReceived, whose ``reasons`` are the failures inside.
+    errors = _wrapped_errors(failure.value)
+    if any(isinstance(e, SSL.Error) for e in errors):
+        return Reason.TLS
+    if any(isinstance(e, ConnectionLost | ConnectionDone | ConnectError) for e in errors):
+        return Reason.CONNECTION
+    return Reason.OTHER
+
+
+def _wrapped_errors(error: BaseException) -> list[BaseException]:
+    """``error``, the exceptions it was raised from, and the failures Twisted wrapped in them."""
+    found: list[BaseException] = []
+    todo: list[BaseException] = [error]
+    while todo and len(found) < 20:
+        e = todo.pop()
+        found.append(e)
+        todo.extend(f.value for f in getattr(e, "reasons", None) or [] if isinstance(f, Failure))
+        if e.__cause__ is not None:
+            todo.append(e.__cause__)
+    return found
 
 
 def _header(headers: Any, name: bytes) -> str | None:

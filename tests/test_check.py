@@ -323,6 +323,23 @@ def test_url_list_coverage(archive_url, tmp_path, capsys):
 # -- usage errors ---------------------------------------------------------------------------------
 
 
+def test_url_list_with_a_bad_line_is_reported_by_line(archive_url, tmp_path, capsys):
+    """A URL list with one line that is not a URL is still a URL list: the line is reported, as
+    `crawl --seeds` reports it, not the whole file checked as an article text."""
+    db = _archive(archive_url, {})
+    lines = "# coverage\nhttp://a.test/1\nhttp://a.test/2\na.test/3.html\nhttps://b.test/4  # note\n"
+    seed = _seed(tmp_path, "u.txt", lines)
+    code, out, err = _check(capsys, "--db", db, str(seed))
+    assert code == 2, out + err
+    assert f"{seed}:4: not an http(s) URL: 'a.test/3.html'" in err
+    assert "article text" not in out and "not archived" not in out
+    # The same line as crawl --seeds reports it (one reader for both).
+    from tests.conftest import run_cli
+
+    crawl = run_cli("crawl", "--seeds", str(seed), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert f"{seed}:4: not an http(s) URL: 'a.test/3.html'" in crawl.stderr
+
+
 def test_usage_errors_exit_2(archive_url, tmp_path, capsys):
     db = _archive(archive_url, {})
     seed = _seed(tmp_path, "bridge.txt", SEED_TEXT)

@@ -177,7 +177,7 @@ def test_failures_are_recorded(site, tmp_path):
     db = tmp_path / "f.db"
     proc = run_cli("crawl", "--seeds", str(seeds), "--db", f"sqlite:///{db}", *FAST)
     rows = _rows(db, "SELECT url, http_status, reason FROM fetch_failures")
-    assert rows == [(f"{site.url}/no/such/page.html", 404, "http_error")]
+    assert rows == [(f"{site.url}/no/such/page.html", 404, "http_404")]
     assert proc.returncode != 0 and "could not fetch any page" in proc.stderr
 
 

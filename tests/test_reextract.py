@@ -85,7 +85,7 @@ def test_reextract_updates_changed_rows_only(archive):
 
     proc = invoke("reextract", "--db", db, "--site", "gazette.example", "--since", "2026-11-10")
     assert proc.exit_code == 0, proc.stderr
-    assert "1 stored pages" in proc.stdout and "1 changed" in proc.stdout
+    assert "1 stored page " in proc.stdout and "1 changed" in proc.stdout
     assert _row(db, urls["stale"])["body"].startswith(STALE_BODY)  # fetched before --since
     assert _row(db, urls["recent"])["body"].startswith(STALE_BODY) is False
 

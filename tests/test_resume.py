@@ -122,6 +122,7 @@ def test_killed_crawl_resumes_from_jobdir(tmp_path):
     assert runs[0][0] is None  # the killed run never finished
     assert runs[1][1] == "finished" and runs[1][2] == N - len(before)
     assert "rescheduling" not in second.stdout
+    assert second.stderr.count("did not stop cleanly") == 1, second.stderr  # said once
 
 
 def test_frontier_states(tmp_path):

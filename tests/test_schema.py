@@ -146,7 +146,7 @@ def _revision(url: str) -> str | None:
 
 
 def _sqlite_schema(path: Path) -> dict[tuple[str, str], str]:
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # the fixture is never written
     rows = conn.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '%alembic_version%'"
     ).fetchall()

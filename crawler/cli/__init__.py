@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
 import sys
 
 import click
@@ -15,6 +17,9 @@ from crawler import __version__
 def cli() -> None:
     """Crawl news sites into a clean-text archive, export it, and check it against seeds."""
 
+
+# Exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
 
 # One module a command; each decorates its function with ``@cli.command()``.
 _COMMAND_MODULES = (
@@ -38,13 +43,28 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``crawler`` console script; returns the exit code."""
-    _register()
+    """Entry point of the ``crawler`` console script; returns the exit code.
+
+    0 success, 1 a failed run or a seed that does not hold, 2 a usage error, 130 Ctrl-C.
+    """
     try:
-        cli.main(args=argv, prog_name="crawler", standalone_mode=True)
+        _register()
+        result = cli.main(args=argv, prog_name="crawler", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("crawler: interrupted", err=True)
+        return INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        # The reader went away (`crawler export --out - | head`): no traceback on the way out.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces stdout until exit
+        return 1
     except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    return 0
+        return exc.code if isinstance(exc.code, int) else (1 if exc.code else 0)
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

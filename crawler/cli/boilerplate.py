@@ -7,8 +7,8 @@ import click
 from archive.boilerplate import MIN_PAGES, MIN_SHARE, site_report
 from archive.db import make_sessionmaker
 from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
-from crawler.urls import domain_of
+from crawler.cli.common import db_option, open_archive, site_option
+from crawler.wording import plural
 
 
 @cli.command()
@@ -22,9 +22,7 @@ from crawler.urls import domain_of
 )
 def boilerplate(site: str, db_url: str, limit: int, show_all: bool) -> None:
     """Show what was learned as boilerplate of SITE (a domain like example.com, or any URL of it)."""
-    domain = domain_of(site) if "://" in site else site.strip().lower().removeprefix("www.")
-    if not domain:
-        raise click.ClickException(f"not a site: {site!r}")
+    domain = site_option(site)
     engine = open_archive(db_url, readonly=True)
     try:
         with make_sessionmaker(engine)() as session:
@@ -35,8 +33,7 @@ def boilerplate(site: str, db_url: str, limit: int, show_all: bool) -> None:
         raise click.ClickException(f"no pages of {domain} have been counted yet (crawl it first)")
     learned = [x for x in lines if x.boilerplate]
     click.echo(
-        f"{domain}: {pages} page{'s' if pages != 1 else ''} counted, {len(learned)} line"
-        f"{'s' if len(learned) != 1 else ''} learned as boilerplate "
+        f"{domain}: {plural(pages, 'page')} counted, {plural(len(learned), 'line')} learned as boilerplate "
         f"(seen on at least {MIN_PAGES} pages and {MIN_SHARE:.0%} of the site's pages)"
     )
     shown = lines if show_all else learned

@@ -43,18 +43,12 @@ from crawler.check import (
     url_variants,
 )
 from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
+from crawler.cli.common import UsageFailure, db_option, open_archive
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
 _IN_CHUNK = 400  # bound parameters per IN (...) query
-
-
-class UsageFailure(click.ClickException):
-    """A usage error reported as one line, exit code 2."""
-
-    exit_code = 2
 
 
 _ARTICLE_COLUMNS = (

@@ -6,12 +6,17 @@ from typing import Any
 
 import click
 
-from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
+from archive.db import make_sessionmaker
+from crawler.cli import INTERRUPTED, cli
+from crawler.cli.common import UsageFailure, db_option, open_archive
+from crawler.frontier import JobLocked, lock_jobdir
 from crawler.incremental import DurationError, parse_duration
-from crawler.run import CrawlResult, run_crawl
+from crawler.reasons import Reason
+from crawler.run import CrawlResult, project_settings, run_crawl
 from crawler.sources import SourcesError, load_sources
 from crawler.urls import SeedFileError, read_url_list, valid_http_url
+from crawler.wording import plural
+from pipelines import run_counts
 
 
 @cli.command()
@@ -25,9 +30,15 @@ from crawler.urls import SeedFileError, read_url_list, valid_http_url
 @click.option("--feed", "feeds", multiple=True, help="RSS or Atom feed URL; repeatable.")
 @db_option
 @click.option(
-    "--max-pages", type=click.IntRange(min=0), help="Stop after discovering N pages (0 = no limit)."
+    "--max-pages",
+    type=click.IntRange(min=0),
+    help="Request at most N pages a site besides the start URLs: articles and section pages alike (0 = no limit).",
 )
-@click.option("--max-depth", type=click.IntRange(min=0), help="Link hops to follow from a start page.")
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=0),
+    help="Link hops to follow from a start page (default 3; 0: fetch the given pages alone).",
+)
 @click.option(
     "-s",
     "--set",
@@ -108,18 +119,55 @@ def crawl(
         try:
             parse_duration(revisit)
         except DurationError as exc:
-            raise click.BadParameter(str(exc), param_hint="--revisit") from exc
+            raise UsageFailure(f"--revisit: {exc}") from exc
         overrides["CRAWLER_REVISIT_AFTER"] = revisit
     if full:
         overrides["CRAWLER_INCREMENTAL"] = False
     if not keep_html:
         overrides["ARCHIVE_KEEP_HTML"] = False
     overrides.update(parse_settings(settings))
+    if jobdir:
+        # Held until the process ends; the spider's frontier finds it held by this process.
+        try:
+            lock_jobdir(jobdir)
+        except JobLocked as exc:
+            raise click.ClickException(str(exc)) from exc
+        except OSError as exc:
+            raise UsageFailure(f"cannot use the job folder {jobdir}: {exc.strerror or exc}") from exc
     open_archive(db_url).dispose()
     result = run_crawl(spider_kwargs, overrides)
-    if jobdir and result.finish_reason == "shutdown":
-        raise click.ClickException(f"crawl paused: run the same command again to resume from {jobdir}")
+    if result.interrupted or (result.started and result.finish_reason is None):
+        interrupted(result, db_url, jobdir)
     report(result, db_url)
+
+
+def interrupted(result: CrawlResult, db_url: str, jobdir: str | None) -> None:
+    """A crawl stopped by Ctrl-C (or SIGTERM): one line saying what was kept, exit code 130.
+
+    After one Ctrl-C Scrapy closed the crawl (its run record says ``shutdown``); after a second
+    it stopped at once, and the run record is closed here as ``interrupted``.
+    """
+    run_id = result.stats.get("archive/run_id")
+    if result.started and result.finish_reason is None and run_id is not None:
+        from archive.store import finish_run
+
+        engine = open_archive(db_url)
+        try:
+            with make_sessionmaker(engine).begin() as session:
+                finish_run(session, int(run_id), reason="interrupted", counts=run_counts(result.stats))
+        finally:
+            engine.dispose()
+    if not result.started:
+        message = "crawl interrupted before it started: nothing was fetched"
+    else:
+        message = (
+            f"crawl interrupted: {plural(result.count('archive/new'), 'new article')} archived"
+            f" (run {run_id if run_id is not None else '?'})"
+        )
+        if jobdir:
+            message += f"; run the same command again to resume from {jobdir}"
+    click.echo(message, err=True)
+    raise SystemExit(INTERRUPTED)
 
 
 def spider_arguments(
@@ -138,28 +186,26 @@ def spider_arguments(
 
     A ``worker`` (a crawl on a shared frontier) may have no start URL of its own."""
     if sites and not sources:
-        raise click.UsageError("--site needs --sources")
+        raise UsageFailure("--site needs --sources")
     if sources:
         try:
             names = {site.name for site in load_sources(sources)}
         except SourcesError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise UsageFailure(str(exc)) from exc
         for name in sites:
             if name not in names:
-                raise click.ClickException(
-                    f"no site named {name!r} in {sources} (sites: {', '.join(sorted(names))})"
-                )
+                raise UsageFailure(f"no site named {name!r} in {sources} (sites: {', '.join(sorted(names))})")
     for url in (*urls, *sitemaps, *feeds):
         if not valid_http_url(url):
-            raise click.ClickException(f"not an http(s) URL: {url!r}")
+            raise UsageFailure(f"not an http(s) URL: {url!r}")
     if seeds:
         try:
             if not read_url_list(seeds):
-                raise click.ClickException(f"no URLs in seed file {seeds}")
+                raise UsageFailure(f"no URLs in seed file {seeds}")
         except SeedFileError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise UsageFailure(str(exc)) from exc
     if not (urls or seeds or sitemaps or feeds or sources or worker):
-        raise click.UsageError("give at least one URL, --seeds, --sitemap, --feed or --sources")
+        raise UsageFailure("give at least one URL, --seeds, --sitemap, --feed or --sources")
     kwargs: dict[str, Any] = {"urls": list(urls), "sitemaps": list(sitemaps), "feeds": list(feeds)}
     if sources:
         kwargs["sources"] = sources
@@ -189,12 +235,28 @@ def check_redis(url: str) -> None:
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``-s NAME=VALUE`` pairs, each value checked against the type of the setting's default
+    (a number, a boolean), so that a typo is one line now and not a traceback once Scrapy runs."""
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise click.ClickException(f"--set wants NAME=VALUE, got {pair!r}")
+            raise UsageFailure(f"--set wants NAME=VALUE, got {pair!r}")
         out[name.strip()] = value
+    defaults = project_settings()
+    checked = project_settings(out)
+    for name, value in out.items():
+        default = defaults.get(name)
+        try:
+            if isinstance(default, bool):
+                checked.getbool(name)
+            elif isinstance(default, int):
+                checked.getint(name)
+            elif isinstance(default, float):
+                checked.getfloat(name)
+        except ValueError:
+            kind = "true or false" if isinstance(default, bool) else "a number"
+            raise UsageFailure(f"-s {name}={value}: {name} must be {kind}") from None
     return out
 
 
@@ -213,20 +275,21 @@ def report(result: CrawlResult, db_url: str) -> None:
     click.echo(
         f"Archived {result.count('archive/new')} new, "
         f"{result.count('archive/changed')} changed, {result.count('archive/unchanged')} unchanged "
-        f"from {result.count('discovery/html_pages')} pages into {db_url} "
+        f"from {plural(result.count('discovery/html_pages'), 'page')} into {db_url} "
         f"(run {result.stats.get('archive/run_id', '?')})."
     )
-    not_requested = result.count("incremental/not_requested")
     if result.count("incremental/known_urls"):
+        counts = run_counts(result.stats)
         click.echo(
             f"Requests: {result.count('downloader/request_count')} sent, "
-            f"{result.count('incremental/not_modified')} articles and "
-            f"{result.count('incremental/cache_not_modified')} other pages answered 304 not modified; "
-            f"{not_requested} archived pages not requested (fresh or unchanged)."
+            f"{counts['not_modified']} answered 304 not modified "
+            f"({plural(result.count('incremental/not_modified'), 'article')}, "
+            f"{plural(result.count('incremental/cache_not_modified'), 'other page')}); "
+            f"{plural(counts['not_requested'], 'archived page')} not requested (fresh or unchanged)."
         )
     if skipped:
         click.echo("Skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
-    robots = failed.pop("robots", 0)
+    robots = failed.pop(Reason.ROBOTS, 0)
     if robots:
         click.echo(f"Not fetched (disallowed by robots.txt): {robots}")
     if failed:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,16 @@ from archive.export import (
     parse_fields,
 )
 from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
+from crawler.cli.common import (
+    UsageFailure,
+    db_option,
+    lang_option,
+    open_archive,
+    site_option,
+    time_option,
+    time_range,
+)
+from crawler.wording import plural
 
 _SUFFIX_FORMATS = {
     ".jsonl": "jsonl",
@@ -35,24 +43,10 @@ _SUFFIX_FORMATS = {
     ".csv": "csv",
     ".parquet": "parquet",
 }
-_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]
-
-
-class UsageFailure(click.ClickException):
-    """A usage error reported as one line, exit code 2."""
-
-    exit_code = 2
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
-
-
-def _as_bound(value: datetime | None) -> date | datetime | None:
-    if value is None:
-        return None
-    # click.DateTime gives a datetime; a bare date on the command line means the whole day.
-    return value.date() if value.time() == datetime.min.time() else value
 
 
 @cli.command("export")
@@ -72,15 +66,13 @@ def _as_bound(value: datetime | None) -> date | datetime | None:
 )
 @click.option(
     "--since",
-    type=click.DateTime(_DATE_FORMATS),
-    metavar="DATE",
-    help="From this date or time (inclusive, UTC).",
+    metavar="TIME",
+    help="From this date or time (inclusive; ISO 8601, e.g. 2026-11-24 or 2026-11-24T15:24:37Z; UTC by default).",
 )
 @click.option(
     "--until",
-    type=click.DateTime(_DATE_FORMATS),
-    metavar="DATE",
-    help="Up to this date or time (inclusive, UTC).",
+    metavar="TIME",
+    help="Up to this date or time (inclusive; a date covers that whole day).",
 )
 @click.option(
     "--date",
@@ -118,8 +110,8 @@ def export_command(
     out: str,
     langs: tuple[str, ...],
     sites: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
+    since: str | None,
+    until: str | None,
     date_field: str,
     min_words: int | None,
     fields: str | None,
@@ -142,11 +134,12 @@ def export_command(
         raise UsageFailure(str(exc)) from exc
     if out != "-" and os.path.isdir(out):
         raise UsageFailure(f"--out {out} is a folder; give a file name")
+    since_at, until_at = time_range(time_option(since, "--since"), time_option(until, "--until"))
     flt = ExportFilter(
-        langs=_split(langs),
-        sites=_split(sites),
-        since=_as_bound(since),
-        until=_as_bound(until),
+        langs=tuple(lang_option(v) for v in _split(langs)),
+        sites=tuple(site_option(v) for v in _split(sites)),
+        since=since_at,
+        until=until_at,
         date_field=date_field,  # type: ignore[arg-type]
         min_words=min_words,
     )
@@ -187,9 +180,10 @@ def export_command(
         sys.stderr.close()
         raise SystemExit(1) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise UsageFailure(f"cannot write {out}: {exc.strerror or exc}") from exc
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot read the archive {db_url}: {exc.__class__.__name__}") from exc
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__
+        raise UsageFailure(f"cannot read the archive {db_url}: {reason}") from exc
     finally:
         if stream is not None:
             try:
@@ -202,7 +196,7 @@ def export_command(
         skipped.append(f"{stats.near_duplicates} near")
     where = "stdout" if out == "-" else out
     err.print(
-        f"exported {stats.written} articles to {where} ({fmt}, {len(chosen)} fields); "
+        f"exported {plural(stats.written, 'article')} to {where} ({fmt}, {plural(len(chosen), 'field')}); "
         f"duplicates skipped: {', '.join(skipped)}; {time.monotonic() - started:.1f}s",
         highlight=False,
         soft_wrap=True,

@@ -19,8 +19,9 @@ from archive.db import make_sessionmaker
 from archive.models import Article, ArticlePage
 from archive.store import decompress_html, extraction_columns, update_extraction
 from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
+from crawler.cli.common import db_option, open_archive, site_option, time_option
 from crawler.urls import domain_of
+from crawler.wording import plural
 
 if TYPE_CHECKING:
     from crawler.items import Article as Extracted
@@ -38,18 +39,13 @@ def extracted_fields(article: Extracted, final_url: str) -> dict[str, Any]:
     )
 
 
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not a date: {value!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from exc
-
-
 @cli.command()
 @click.option("--site", help="Only articles of this site (its domain, e.g. example-news.com).")
-@click.option("--since", help="Only pages fetched on or after this date (YYYY-MM-DD[THH:MM], UTC).")
+@click.option(
+    "--since",
+    metavar="TIME",
+    help="Only pages fetched at or after this date or time (ISO 8601, e.g. 2026-11-24T15:24:37Z; UTC by default).",
+)
 @click.option("--min-words", default=20, show_default=True, help="Shorter texts are not articles.")
 @click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
 @db_option
@@ -62,7 +58,11 @@ def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool
     )
     from crawler.text import word_count
 
-    since_at = _parse_since(since)
+    since_at = time_option(since, "--since")
+    if since_at is not None and not isinstance(since_at, datetime):
+        since_at = datetime.combine(since_at, datetime.min.time())
+    if site is not None:
+        site = site_option(site)
     engine = open_archive(db_url, must_exist=True)
     Session = make_sessionmaker(engine)
     seen = changed = unchanged = failed = 0
@@ -119,6 +119,6 @@ def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool
         return
     verb = "would change" if dry_run else "changed"
     click.echo(
-        f"Re-extracted {seen} stored pages with extractor {EXTRACTOR_VERSION}: {changed} {verb}, "
+        f"Re-extracted {plural(seen, 'stored page')} with extractor {EXTRACTOR_VERSION}: {changed} {verb}, "
         f"{unchanged} unchanged, {failed} no longer extract as articles (left as they were)."
     )

@@ -9,7 +9,7 @@ from rich.text import Text
 from archive.db import make_sessionmaker
 from archive.search import MARK_END, MARK_START, SearchError, search
 from crawler.cli import cli
-from crawler.cli.common import db_option, open_archive
+from crawler.cli.common import UsageFailure, db_option, lang_option, open_archive
 
 
 @cli.command(name="search")
@@ -22,12 +22,14 @@ from crawler.cli.common import db_option, open_archive
 @db_option
 def search_command(query: str, lang: str | None, limit: int, raw: bool, db_url: str) -> None:
     """Print the archived articles that best match QUERY (every word), with snippets."""
+    if lang is not None:
+        lang = lang_option(lang)
     engine = open_archive(db_url, readonly=True)
     try:
         with make_sessionmaker(engine)() as session:
             hits = search(session, query, lang=lang, limit=limit, raw=raw)
     except SearchError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise UsageFailure(str(exc)) from exc
     finally:
         engine.dispose()
     console = Console(highlight=False, soft_wrap=True)

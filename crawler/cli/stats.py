@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
@@ -34,39 +37,69 @@ def stats(db_url: str, runs: int) -> None:
     for domain, lang, count, words in by_site:
         table.add_row(domain, lang or "?", str(count), str(words or 0))
     console.print(table)
-    runs_table = Table(title="last crawl runs")
-    columns = (
-        "run",
-        "started",
-        "finished",
-        "requested",
-        "not modified",
-        "not requested",
-        "pages",
-        "new",
-        "changed",
-        "unchanged",
-        "failed",
-        "skipped",
+    console.print(runs_table(last))
+    console.print(RUNS_LEGEND, highlight=False, style="dim")
+    for line in run_reasons(last):
+        console.print(line, highlight=False)
+
+
+# The runs table's columns: (header, justification); narrow enough for 80 columns.
+_RUN_COLUMNS = (
+    ("run", "right"),
+    ("started", "left"),
+    ("result", "left"),
+    ("sent", "right"),
+    ("304", "right"),
+    ("fresh", "right"),
+    ("pages", "right"),
+    ("new", "right"),
+    ("chg/same", "right"),
+    ("failed", "right"),
+)
+
+
+RUNS_LEGEND = (
+    "started: UTC; sent: requests; 304: answered not modified; fresh: archived pages not requested; "
+    "pages: pages fetched; chg/same: archived pages changed / unchanged"
+)
+
+
+def runs_table(runs: Sequence[CrawlRun]) -> Table:
+    """The last runs, one line each, with their failure and skip reasons on a line of their own."""
+    table = Table(
+        title="last crawl runs",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        show_edge=False,
     )
-    for col in columns:
-        runs_table.add_column(
-            col, justify="left" if col in ("started", "finished", "failed", "skipped") else "right"
-        )
-    for run in last:
-        failures = run.failures or {}
-        runs_table.add_row(
+    for header, justify in _RUN_COLUMNS:
+        table.add_column(header, justify=justify, no_wrap=True, min_width=len(header))  # type: ignore[arg-type]
+    for run in runs:
+        table.add_row(
             str(run.id),
-            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-            run.finish_reason or "(running or killed)",
+            run.started_at.strftime("%m-%d %H:%M"),
+            run.finish_reason or "running?",
             str(run.requested or 0),
             str(run.not_modified or 0),
             str(run.not_requested or 0),
             str(run.pages_fetched),
             str(run.archived),
-            str(run.changed or 0),
-            str(run.unchanged or 0),
-            ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or str(run.failed),
-            ", ".join(f"{k} {v}" for k, v in sorted((run.skipped or {}).items())) or "-",
+            f"{run.changed or 0}/{run.unchanged or 0}",
+            str(run.failed or 0),
         )
-    console.print(runs_table)
+    return table
+
+
+def run_reasons(runs: Sequence[CrawlRun]) -> list[str]:
+    """Below the table, a line per run with its failure and skip reasons (``crawler.reasons``)."""
+    lines = []
+    for run in runs:
+        parts = [
+            f"{label} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            for label, counts in (("failed:", run.failures or {}), ("skipped:", run.skipped or {}))
+            if counts
+        ]
+        if parts:
+            lines.append(f"run {run.id}: " + "; ".join(parts))
+    return lines

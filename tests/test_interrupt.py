@@ -1,0 +1,218 @@
+"""Ctrl-C: a terminal's SIGINT reaches the crawl's whole process group (the crawl, its fork server,
+its extraction workers). The first one, at any moment, stops the crawl cleanly and promptly: what
+was fetched is stored or left in the job folder, the run is recorded as stopped, and the same
+command resumes the job; a second one stops at once. Never a hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from crawler.siteserver import SiteServer, serve_directory
+from tests.conftest import REPO, _env, run_cli
+from tests.newsgen import write_site
+
+N = 40
+# Seconds the crawl may take to stop after the first Ctrl-C on a loaded 2-CPU machine (it waits
+# for the pages in flight and for the workers' warm-up), and after the second.
+FIRST_BOUND = 60.0
+SECOND_BOUND = 10.0
+
+pytestmark = pytest.mark.slow
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+    except sqlite3.Error:
+        return []
+    try:
+        return con.execute(sql).fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        con.close()
+
+
+def _articles(db: Path) -> int:
+    rows = _query(db, "SELECT count(*) FROM articles")
+    return int(rows[0][0]) if rows else 0
+
+
+def _args(server: SiteServer, db: Path, jobdir: Path) -> list[str]:
+    return [
+        "crawl",
+        server.url + "/",
+        "--db",
+        f"sqlite:///{db}",
+        "--jobdir",
+        str(jobdir),
+        "--revisit",
+        "0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=0",
+        "-s",
+        "DOWNLOAD_DELAY=0.1",
+        "-s",
+        "CRAWLER_EXTRACT_WORKERS=2",
+    ]
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """The crawl in a process group of its own, as a terminal runs it."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args],
+            cwd=REPO,
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _ctrl_c(proc: subprocess.Popen[bytes]) -> bool:
+    """SIGINT to the whole group; False when the crawl had already ended."""
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_for(proc: subprocess.Popen[bytes], log: Path, what: str, cond: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 90
+    while not cond():
+        assert proc.poll() is None, f"the crawl ended before {what}:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def _stopped_within(proc: subprocess.Popen[bytes], log: Path, bound: float) -> int:
+    try:
+        return proc.wait(timeout=bound)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        pytest.fail(f"the crawl did not stop within {bound:g}s of Ctrl-C:\n{log.read_text()[-3000:]}")
+    finally:
+        try:  # nothing of the group may outlive it (fork server, workers)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                os.killpg(proc.pid, 0)
+                time.sleep(0.1)
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("processes of the crawl's group outlived it")
+        except ProcessLookupError:
+            pass
+
+
+def _consistent(db: Path) -> None:
+    """SQLite, the search index, the raw pages and the run records agree."""
+    if not db.exists():
+        return
+    con = sqlite3.connect(db)
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "articles" not in tables:
+            return
+        con.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')")
+        articles = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM article_pages").fetchone()[0] == articles
+        runs = con.execute("SELECT id, finished_at, finish_reason FROM crawl_runs").fetchall()
+        # Every run is recorded as stopped, none left looking "running or killed".
+        assert all(finished is not None for _, finished, _ in runs), runs
+    finally:
+        con.close()
+
+
+def _resumes(args: list[str], db: Path) -> None:
+    """The same command again finishes the job: every story archived once."""
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+    rows = _query(db, "SELECT url FROM articles")
+    urls = [u for (u,) in rows]
+    assert len(urls) == len(set(urls)) == N
+    _consistent(db)
+
+
+# When the first Ctrl-C comes: just after start (imports), once the run has begun (the extraction
+# workers are starting and warming up), mid-crawl, and while the crawl is closing down (every page
+# fetched).
+MOMENTS = ["at_once", "worker_start_up", "mid_crawl", "shutdown"]
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_first_ctrl_c_stops_cleanly(tmp_path: Path, moment: str) -> None:
+    root = tmp_path / "site"
+    paths = write_site(root, N)
+    db = tmp_path / "archive.db"
+    jobdir = tmp_path / "job"
+    log = tmp_path / "crawl.log"
+    with serve_directory(root) as server:
+        args = _args(server, db, jobdir)
+        proc = _start(args, log)
+        try:
+            if moment == "at_once":
+                time.sleep(0.3)
+            elif moment == "worker_start_up":
+                _wait_for(proc, log, "the run record", lambda: bool(_query(db, "SELECT id FROM crawl_runs")))
+            elif moment == "mid_crawl":
+                _wait_for(proc, log, "10 articles", lambda: _articles(db) >= 10)
+            else:
+                _wait_for(proc, log, "every page fetched", lambda: all(server.hits_for(p) for p in paths))
+            sent = _ctrl_c(proc)
+            rc = _stopped_within(proc, log, FIRST_BOUND)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        output = log.read_text()
+        assert "Traceback" not in output, output
+        runs = _query(db, "SELECT finish_reason FROM crawl_runs")
+        if sent and rc != 0:
+            assert rc == 130, output
+            assert "interrupted" in output, output
+            assert len(output.strip().splitlines()) <= 3, output
+        if runs:
+            assert "did not start" not in output, output
+        _consistent(db)
+        _resumes(args, db)
+
+
+def test_second_ctrl_c_stops_at_once(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    write_site(root, N)
+    db = tmp_path / "archive.db"
+    jobdir = tmp_path / "job"
+    log = tmp_path / "crawl.log"
+    with serve_directory(root) as server:
+        args = _args(server, db, jobdir)
+        proc = _start(args, log)
+        try:
+            # While the workers start and warm up (seconds): the first Ctrl-C waits for them to
+            # extract the pages already fetched, the second does not.
+            _wait_for(proc, log, "the run record", lambda: bool(_query(db, "SELECT id FROM crawl_runs")))
+            assert _ctrl_c(proc)
+            time.sleep(0.3)
+            assert _ctrl_c(proc)
+            rc = _stopped_within(proc, log, SECOND_BOUND)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        output = log.read_text()
+        assert rc == 130, output
+        assert "did not start" not in output and "Traceback" not in output, output
+        assert "interrupted" in output, output
+        runs = _query(db, "SELECT finish_reason FROM crawl_runs")
+        assert runs in ([("interrupted",)], [("shutdown",)]), runs
+        _consistent(db)
+        _resumes(args, db)
