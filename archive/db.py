@@ -216,12 +216,14 @@ def _parse(url: str) -> URL:
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         # An in-memory database is lost when the command ends, and each thread would get its own.
         raise ArchiveURLError(f"{url!r} names no file: give the archive's file, e.g. sqlite:///archive.db")
-    if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.database.startswith("file:"):
-        if os.path.exists(parsed.database) and not os.path.isfile(parsed.database):
-            raise ArchiveURLError(f"cannot use {parsed.database} as an archive: not a regular file")
-        folder = os.path.dirname(os.path.abspath(parsed.database))
-        if not os.path.isdir(folder):
-            raise ArchiveURLError(f"cannot create database {parsed.database}: no folder {folder}")
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if (
+        database
+        and not database.startswith("file:")
+        and os.path.exists(database)
+        and not os.path.isfile(database)
+    ):
+        raise ArchiveURLError(f"cannot use {database} as an archive: not a regular file")
     if parsed.drivername == "postgresql":  # SQLAlchemy's default driver would be psycopg2
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed

@@ -120,7 +120,10 @@ def run_crawl(spider_kwargs: dict[str, Any], overrides: dict[str, Any] | None = 
         process.crawl(crawler, **spider_kwargs)  # installs the reactor Scrapy is set to use
         watch.arm()
         process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    try:
+        stats = crawler.stats.get_stats()
+    except RuntimeError:  # the crawl never started (the spider refused its arguments): no stats
+        stats = {}
     return CrawlResult(
         stats=dict(stats),
         finish_reason=reasons.get("finish"),

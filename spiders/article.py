@@ -70,6 +70,7 @@ from crawler.frontier import Frontier, JobLocked, has_pending_job
 from crawler.items import FetchFailed, NotModifiedPage, RawPage
 from crawler.reach import Reach
 from crawler.reasons import SKIP_REASONS, Reason, http_reason
+from crawler.redis_frontier import redis_url_of
 from crawler.sources import Site, load_sources
 from crawler.urls import is_followable, normalize, page_links, read_url_list, valid_http_url
 from middlewares import Refused
@@ -207,7 +208,12 @@ class ArticleSpider(scrapy.Spider):
         spider.max_depth = _count_arg("max_depth", spider._arg_depth, depth_default)
         spider.max_pages = _count_arg("max_pages", spider._arg_pages, pages_default)
         jobdir = settings.get("JOBDIR")
-        if not spider.start_entries and not (jobdir and has_pending_job(jobdir)):
+        # A fleet member on a shared Redis frontier works from the queue with no URLs of its own.
+        if (
+            not spider.start_entries
+            and not (jobdir and has_pending_job(jobdir))
+            and not redis_url_of(settings)
+        ):
             raise _refuse(
                 "nothing to crawl: give -a urls=URL[,URL...], -a seeds=FILE, -a sitemaps=URL, "
                 "-a feeds=URL or -a sources=FILE"

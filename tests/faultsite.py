@@ -156,7 +156,8 @@ def fault_site(base: str, other: str, secret: Path) -> FaultSite:
         ),
         "/million.html": (
             Route(body=b"<html><body>" + b"<p>word</p>\n" * 1_000_000 + b"</body></html>"),
-            {"extract_memory"},
+            # Bounded by the worker's memory limit, or by its time limit on a slower machine.
+            {"extract_memory", "extract_timeout"},
         ),
         # Compression.
         "/bomb-gzip.html": (
@@ -212,8 +213,8 @@ def fault_site(base: str, other: str, secret: Path) -> FaultSite:
             {"bad_feed"},
         ),
         # HTTP.
-        "/always-503.html": (Route(body=b"", first=((503, {}),) * 10), {"http_error"}),
-        "/gone.html": (Route(status=404, body=b"not here"), {"http_error"}),
+        "/always-503.html": (Route(body=b"", first=((503, {}),) * 10), {"http_503"}),
+        "/gone.html": (Route(status=404, body=b"not here"), {"http_404"}),
         "/drip.html": (Route(body=page, fault="drip", drip=1, interval=1.0), {"timeout"}),
         "/reset.html": (Route(body=page, fault="reset"), {"data_loss"}),
         "/short.html": (Route(body=page, fault="short"), {"data_loss"}),
