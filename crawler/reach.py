@@ -65,9 +65,14 @@ class Reach:
         """The reach of a crawl started from ``urls`` (every URL the user gave)."""
         reach = cls()
         for url in urls:
-            reach.sites.add(site_key(url))
-            reach.given.add(host_port(url))
+            reach.add(url)
         return reach
+
+    def add(self, url: str) -> None:
+        """Make ``url``, a URL the user gave (a start URL, or one pushed to a shared frontier), part
+        of the reach: its site one of the crawl's own, its host and port allowed."""
+        self.sites.add(site_key(url))
+        self.given.add(host_port(url))
 
     def is_own(self, url: str) -> bool:
         """True when ``url`` is on one of the crawl's own sites."""

@@ -257,6 +257,7 @@ class ArticleSpider(scrapy.Spider):
         """The request for a start URL (``source``: start, seed, sitemap or feed), or None when
         this crawl has it already; also used for the start URLs a shared frontier hands out."""
         seed = source == "seed"  # seeds are article pages; the others lead to articles
+        self.reach.add(url)  # a start URL a shared frontier hands out was given by a user too
         return self._request(
             url,
             source=source,
