@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import _schedule_coro
 from sqlalchemy.orm import Session
 
 from archive.boilerplate import learned_lines, record_lines
 from archive.db import ArchiveError, make_engine, make_sessionmaker
 from archive.export import json_record_from_article
+from archive.faults import StorageFault, retry_while_locked
 from archive.store import (
     DUPLICATE,
     NEW,
@@ -321,6 +323,9 @@ class StorePipeline:
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Future[list[tuple[bool, Any]]]] = set()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        # A locked database is waited for up to this long; a fault of the database stops the crawl.
+        self.lock_wait = crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 300)
+        self.fault: StorageFault | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -339,11 +344,18 @@ class StorePipeline:
             "max_depth": getattr(spider, "max_depth", None),
             "max_pages": getattr(spider, "max_pages", None),
         }
-        with self.Session.begin() as session:
-            self.run_id = start_run(session, spider.name, arguments)
+        self.run_id = self._transaction(lambda session: start_run(session, spider.name, arguments))
         self.crawler.stats.set_value("archive/run_id", self.run_id)
 
     async def process_item(self, item: Any) -> Any:
+        try:
+            return await self._process_item(item)
+        except StorageFault as exc:  # the crawl is stopping (see _stop); the page is fetched next run
+            raise DropItem(
+                f"not stored ({exc.kind}): {getattr(item, 'url', item)}", log_level="DEBUG"
+            ) from exc
+
+    async def _process_item(self, item: Any) -> Any:
         stats = self.crawler.stats
         if isinstance(item, FetchFailed):
             await self._write(
@@ -422,6 +434,10 @@ class StorePipeline:
                 results = [(False, done.exception())] * len(batch)
             else:
                 results = done.result()
+            for ok, value in results:
+                if not ok and isinstance(value, StorageFault):
+                    self._stop(value)
+                    break
             for (_, future), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue
@@ -432,12 +448,27 @@ class StorePipeline:
 
         done.add_done_callback(resolve)
 
+    def _transaction(self, op: Callable[[Session], Any]) -> Any:
+        """``op(session)`` in one transaction, run again while the database is locked (up to
+        ARCHIVE_LOCK_WAIT); a fault of the database raises StorageFault, rolled back whole."""
+
+        def once() -> Any:
+            with self.Session.begin() as session:
+                return op(session)
+
+        return retry_while_locked(once, wait=self.lock_wait)
+
     def _write_batch(self, ops: list[Callable[[Session], Any]]) -> list[tuple[bool, Any]]:
         """In the writer thread: all ``ops`` in one transaction; if it fails, one transaction each,
-        so that an error lands on the record that caused it and the others are kept."""
+        so that an error lands on the record that caused it and the others are kept. Once the
+        database has failed (StorageFault), nothing more is tried."""
+        if self.fault is not None:
+            return [(False, self.fault)] * len(ops)
         try:
-            with self.Session.begin() as session:
-                return [(True, op(session)) for op in ops]
+            return [(True, value) for value in self._transaction(lambda session: [op(session) for op in ops])]
+        except StorageFault as exc:
+            self.fault = exc
+            return [(False, exc)] * len(ops)
         except Exception as exc:  # noqa: BLE001 - redone one by one below, each error reported
             if len(ops) == 1:
                 return [(False, exc)]
@@ -445,11 +476,24 @@ class StorePipeline:
         results: list[tuple[bool, Any]] = []
         for op in ops:
             try:
-                with self.Session.begin() as session:
-                    results.append((True, op(session)))
+                results.append((True, self._transaction(op)))
+            except StorageFault as exc:
+                self.fault = exc
+                results.append((False, exc))
             except Exception as exc:  # noqa: BLE001 - raised again in that item's process_item
                 results.append((False, exc))
         return results
+
+    def _stop(self, fault: StorageFault) -> None:
+        """Stop the crawl, once, for a fault of the database: its message is the crawl's last word
+        (``archive/fault``), its kind the finish reason."""
+        stats = self.crawler.stats
+        if stats.get_value("archive/fault") is not None:
+            return
+        stats.set_value("archive/fault", str(fault))
+        logger.info("stopping the crawl: %s", fault)
+        if self.crawler.engine is not None:
+            _schedule_coro(self.crawler.engine.close_spider_async(reason=fault.kind))
 
     async def close_spider(self) -> None:
         self._flush()
@@ -492,8 +536,11 @@ class StorePipeline:
             counts["skipped"] or 0,
         )
         if self.run_id is not None:
-            with self.Session.begin() as session:
-                finish_run(session, self.run_id, reason=reason, counts=counts)
+            run_id = self.run_id
+            try:
+                self._transaction(lambda session: finish_run(session, run_id, reason=reason, counts=counts))
+            except StorageFault as exc:
+                logger.warning("the end of crawl run %s is not recorded: %s", run_id, exc)
         self.engine.dispose()
 
 

@@ -14,6 +14,10 @@ from archive.search import ensure_search_index
 
 DEFAULT_URL = "sqlite:///archive.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Test hooks, read when a connection opens: a shorter busy timeout, and a size-limited SQLite
+# (PRAGMA max_page_count: "database or disk is full" past that many pages) to stand for a full disk.
+BUSY_TIMEOUT_ENV = "ARCHIVE_SQLITE_BUSY_TIMEOUT_MS"
+MAX_PAGE_COUNT_ENV = "ARCHIVE_SQLITE_MAX_PAGE_COUNT"
 
 
 class ArchiveError(Exception):
@@ -24,8 +28,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout={int(os.environ.get(BUSY_TIMEOUT_ENV) or SQLITE_BUSY_TIMEOUT_MS)}")
     cur.execute("PRAGMA foreign_keys=ON")
+    if os.environ.get(MAX_PAGE_COUNT_ENV):
+        cur.execute(f"PRAGMA max_page_count={int(os.environ[MAX_PAGE_COUNT_ENV])}")
     cur.close()
 
 
