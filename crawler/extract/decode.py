@@ -44,6 +44,10 @@ _CJK_MULTIBYTE = frozenset(
         *("cp949", "euc_kr", "johab"),
     }
 )
+# The single-byte charsets that servers put in headers by default (Apache's, PHP's), over pages in
+# any script: only these lose to sniffed CJK text. A page declared windows-1251 or KOI8-R is
+# taken at its word (short Cyrillic words can also form valid GBK pairs).
+_WESTERN = frozenset(codecs.lookup(name).name for name in ("cp1252", "latin-1", "iso-8859-15"))
 # Hangul syllables and jamo, kana, Han ideographs, CJK punctuation and full-width forms.
 _CJK_TEXT_RE = re.compile(
     "[\u1100-\u11ff\u3000-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff"
@@ -56,6 +60,10 @@ _MIN_CJK_SHARE = 0.8
 # A declared multi-byte charset (UTF-8 the most) still fits bytes with a few invalid sequences (a
 # stray Latin-1 byte in a UTF-8 page), at most this share of the non-ASCII characters.
 _MAX_INVALID_SHARE = 0.01
+_MIN_VALID_PER_INVALID = 20
+# CJK text that a sniffer finds has at least this many characters; and its decoding keeps every
+# "<" and ">" of the bytes (a wrong one takes markup for the second byte of a character).
+_MIN_CJK_CHARS = 8
 _SNIFF_BYTES = 200_000
 _DEFAULT_ENCODING = "cp1252"  # w3lib's, and the web's, when nothing tells
 
@@ -91,10 +99,16 @@ def _decode(body: bytes, codec: str) -> tuple[str, bool]:
 
 
 def _few_invalid(text: str) -> bool:
-    """Whether the replacement characters of ``text`` are few beside its non-ASCII characters."""
+    """Whether the replacement characters of ``text`` are few beside its other non-ASCII characters
+    (a stray byte among many good characters; not a text whose every non-ASCII byte is invalid)."""
     invalid = text.count("\ufffd")
+    if not invalid:
+        return True
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    return invalid <= max(2.0, _MAX_INVALID_SHARE * non_ascii)
+    return (
+        invalid <= max(2.0, _MAX_INVALID_SHARE * non_ascii)
+        and non_ascii - invalid >= _MIN_VALID_PER_INVALID * invalid
+    )
 
 
 def _sniffed(body: bytes) -> tuple[str, float] | None:
@@ -119,8 +133,11 @@ def _sniffed_cjk(body: bytes, sniff: Callable[[], tuple[str, float] | None]) -> 
     text, valid = _decode(body, codec)
     if not valid and not _few_invalid(text):
         return None
+    if text.count("<") != body.count(b"<") or text.count(">") != body.count(b">"):
+        return None
     non_ascii = [ch for ch in text if ord(ch) > 0x7F and ch != "\ufffd"]
-    if not non_ascii or len(_CJK_TEXT_RE.findall("".join(non_ascii))) < _MIN_CJK_SHARE * len(non_ascii):
+    cjk = len(_CJK_TEXT_RE.findall("".join(non_ascii)))
+    if cjk < _MIN_CJK_CHARS or cjk < _MIN_CJK_SHARE * len(non_ascii):
         return None
     return codec, text
 
@@ -133,7 +150,8 @@ def _declared_fits(
     They disagree when they are valid UTF-8 with non-ASCII characters and the charset is another
     (a real Latin-1 or GBK page almost never forms valid UTF-8 sequences); when a multi-byte charset
     finds more than a few invalid sequences; when a single-byte charset has bytes it leaves undefined,
-    or bytes that a sniffer reads as Chinese, Japanese or Korean multi-byte text; when a UTF-16/32
+    or is a Western one (:data:`_WESTERN`) over bytes that a sniffer reads as Chinese, Japanese or
+    Korean multi-byte text; when a UTF-16/32
     charset without BOM is declared over bytes with no NUL.
     """
     if codec.startswith(("utf-16", "utf-32")):
@@ -151,7 +169,7 @@ def _declared_fits(
         return None
     text, valid = _decode(body, codec)
     if _single_byte(codec):
-        if not valid or _sniffed_cjk(body, sniff) is not None:
+        if not valid or (codec in _WESTERN and _sniffed_cjk(body, sniff) is not None):
             return None
         return text
     return text if valid or _few_invalid(text) else None
@@ -198,9 +216,9 @@ def decode_html(html: str | bytes, content_type: str | None = None) -> str:
     ``content_type`` when the bytes agree with it; the ``<meta charset>`` or ``http-equiv`` charset
     when they agree with it; a sniffer (valid UTF-8, else charset_normalizer, else windows-1252).
     The bytes disagree with a charset when they are valid UTF-8 with non-ASCII characters and the
-    charset is another, when they hold more than a few sequences invalid in it, and, for a
-    single-byte charset (Latin-1...), when a sniffer finds valid Chinese, Japanese or Korean
-    multi-byte text with confidence. Invalid sequences become U+FFFD.
+    charset is another, when they hold more than a few sequences invalid in it, and, for
+    Latin-1/windows-1252, when a sniffer finds valid Chinese, Japanese or Korean multi-byte text
+    with confidence. Invalid sequences become U+FFFD.
 
     NUL and the other control characters (:func:`crawler.text.remove_controls`), raw or as
     character references, are removed: they never reach the tree or the clean text.
