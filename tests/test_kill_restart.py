@@ -8,7 +8,6 @@ random moment of its start-up).
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
