@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.utils.defer import _schedule_coro
 from sqlalchemy.orm import Session
 
 from archive.boilerplate import learned_lines, record_lines
@@ -326,6 +325,7 @@ class StorePipeline:
         # A locked database is waited for up to this long; a fault of the database stops the crawl.
         self.lock_wait = crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 300)
         self.fault: StorageFault | None = None
+        self._closing: asyncio.Future[Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -492,8 +492,13 @@ class StorePipeline:
             return
         stats.set_value("archive/fault", str(fault))
         logger.info("stopping the crawl: %s", fault)
-        if self.crawler.engine is not None:
-            _schedule_coro(self.crawler.engine.close_spider_async(reason=fault.kind))
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        if hasattr(engine, "close_spider_async"):  # Scrapy 2.14+; this runs on the reactor's loop
+            self._closing = asyncio.ensure_future(engine.close_spider_async(reason=fault.kind))
+        elif self.crawler.spider is not None:
+            engine.close_spider(self.crawler.spider, fault.kind)
 
     async def close_spider(self) -> None:
         self._flush()
