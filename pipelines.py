@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from archive.boilerplate import learned_lines, record_lines
 from archive.db import ArchiveError, make_engine, make_sessionmaker, run_transaction
 from archive.export import json_record_from_article
+from archive.faults import StorageFault, retry_while_locked
 from archive.store import (
     DUPLICATE,
     NEW,
@@ -321,6 +322,10 @@ class StorePipeline:
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Future[list[tuple[bool, Any]]]] = set()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
+        # A locked database is waited for up to this long; a fault of the database stops the crawl.
+        self.lock_wait = crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 300)
+        self.fault: StorageFault | None = None
+        self._closing: asyncio.Future[Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -339,11 +344,18 @@ class StorePipeline:
             "max_depth": getattr(spider, "max_depth", None),
             "max_pages": getattr(spider, "max_pages", None),
         }
-        with self.Session.begin() as session:
-            self.run_id = start_run(session, spider.name, arguments)
+        self.run_id = self._transaction(lambda session: start_run(session, spider.name, arguments))
         self.crawler.stats.set_value("archive/run_id", self.run_id)
 
     async def process_item(self, item: Any) -> Any:
+        try:
+            return await self._process_item(item)
+        except StorageFault as exc:  # the crawl is stopping (see _stop); the page is fetched next run
+            raise DropItem(
+                f"not stored ({exc.kind}): {getattr(item, 'url', item)}", log_level="DEBUG"
+            ) from exc
+
+    async def _process_item(self, item: Any) -> Any:
         stats = self.crawler.stats
         if isinstance(item, FetchFailed):
             await self._write(
@@ -426,6 +438,10 @@ class StorePipeline:
                 results = [(False, error)] * len(batch)
             else:
                 results = done.result()
+            for ok, value in results:
+                if not ok and isinstance(value, StorageFault):
+                    self._stop(value)
+                    break
             for (_, _, future), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue
@@ -436,37 +452,69 @@ class StorePipeline:
 
         done.add_done_callback(resolve)
 
+    def _retried(self, _: BaseException) -> None:
+        self.retries += 1
+
+    def _transaction(self, op: Callable[[Session], Any]) -> Any:
+        """``op(session)`` in one transaction: run again after a deadlock (:func:`run_transaction`),
+        and while the database is locked (up to ARCHIVE_LOCK_WAIT); a fault of the database raises
+        StorageFault, rolled back whole."""
+        return retry_while_locked(
+            lambda: run_transaction(self.Session, op, on_retry=self._retried), wait=self.lock_wait
+        )
+
     def _write_batch(self, ops: list[tuple[str, Callable[[Session], Any]]]) -> list[tuple[bool, Any]]:
         """In the writer thread: all ``ops`` in one transaction, in URL order on a server database
         (writers that lock rows in the same order do not deadlock; on SQLite, in the order they
-        came), run again after a deadlock; if it fails, one
-        transaction each, so that an error lands on the record that caused it and the others are
-        kept. Results come back in the order of ``ops``."""
+        came); if it fails, one transaction each, so that an error lands on the record that caused
+        it and the others are kept. Once the database has failed (StorageFault), nothing more is
+        tried. Results come back in the order of ``ops``."""
+        if self.fault is not None:
+            return [(False, self.fault)] * len(ops)
         order = list(range(len(ops)))
         if self.engine.dialect.name != "sqlite":  # SQLite's database lock serialises writers anyway
             order.sort(key=lambda i: ops[i][0])
-
-        def retried(_: BaseException) -> None:
-            self.retries += 1
 
         def run_all(session: Session) -> list[Any]:
             return [ops[i][1](session) for i in order]
 
         results: list[tuple[bool, Any]] = [(False, None)] * len(ops)
         try:
-            for i, value in zip(order, run_transaction(self.Session, run_all, on_retry=retried), strict=True):
+            for i, value in zip(order, self._transaction(run_all), strict=True):
                 results[i] = (True, value)
             return results
+        except StorageFault as exc:
+            self.fault = exc
+            return [(False, exc)] * len(ops)
         except Exception as exc:  # noqa: BLE001 - redone one by one below, each error reported
             if len(ops) == 1:
                 return [(False, exc)]
             logger.warning("batch of %d writes failed (%s); writing them one by one", len(ops), exc)
         for i in order:
             try:
-                results[i] = (True, run_transaction(self.Session, ops[i][1], on_retry=retried))
+                results[i] = (True, self._transaction(ops[i][1]))
+            except StorageFault as exc:
+                self.fault = exc
+                results[i] = (False, exc)
             except Exception as exc:  # noqa: BLE001 - raised again in that item's process_item
                 results[i] = (False, exc)
         return results
+
+    def _stop(self, fault: StorageFault) -> None:
+        """Stop the crawl, once, for a fault of the database: its message is the crawl's last word
+        (``archive/fault``), its kind the finish reason."""
+        stats = self.crawler.stats
+        if stats.get_value("archive/fault") is not None:
+            return
+        stats.set_value("archive/fault", str(fault))
+        logger.info("stopping the crawl: %s", fault)
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        if hasattr(engine, "close_spider_async"):  # Scrapy 2.14+; this runs on the reactor's loop
+            self._closing = asyncio.ensure_future(engine.close_spider_async(reason=fault.kind))
+        elif self.crawler.spider is not None:
+            engine.close_spider(self.crawler.spider, fault.kind)
 
     async def close_spider(self) -> None:
         self._flush()
@@ -497,8 +545,11 @@ class StorePipeline:
             counts["skipped"] or 0,
         )
         if self.run_id is not None:
-            with self.Session.begin() as session:
-                finish_run(session, self.run_id, reason=reason, counts=counts)
+            run_id = self.run_id
+            try:
+                self._transaction(lambda session: finish_run(session, run_id, reason=reason, counts=counts))
+            except StorageFault as exc:
+                logger.warning("the end of crawl run %s is not recorded: %s", run_id, exc)
         self.engine.dispose()
 
 

@@ -105,6 +105,9 @@ CRAWLER_BATCH_SCHEDULING = True
 # Archive writes are batched: one transaction per this many records, or after this many seconds.
 ARCHIVE_BATCH_SIZE = 100
 ARCHIVE_BATCH_SECONDS = 0.2
+# Seconds in all a write waits for a database locked by another writer (each try waits the busy
+# timeout, 30 s on SQLite); past it the crawl stops with one line, and the next run continues.
+ARCHIVE_LOCK_WAIT = 300
 
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -67,6 +67,10 @@ FIRST_REVISION = "0001"
 _LEGACY_MARKERS = frozenset({"articles", "crawl_runs"})
 # Serialises schema creation when several crawlers start at once on one empty PostgreSQL database.
 _PG_SCHEMA_LOCK = 0x6E657773  # "news"
+# Test hooks, read when a connection opens: a shorter busy timeout, and a size-limited SQLite
+# (PRAGMA max_page_count: "database or disk is full" past that many pages) to stand for a full disk.
+BUSY_TIMEOUT_ENV = "ARCHIVE_SQLITE_BUSY_TIMEOUT_MS"
+MAX_PAGE_COUNT_ENV = "ARCHIVE_SQLITE_MAX_PAGE_COUNT"
 
 
 class ArchiveError(Exception):
@@ -85,8 +89,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout={int(os.environ.get(BUSY_TIMEOUT_ENV) or SQLITE_BUSY_TIMEOUT_MS)}")
     cur.execute("PRAGMA foreign_keys=ON")
+    if os.environ.get(MAX_PAGE_COUNT_ENV):
+        cur.execute(f"PRAGMA max_page_count={int(os.environ[MAX_PAGE_COUNT_ENV])}")
     cur.close()
 
 

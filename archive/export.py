@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article
+from crawler.text import remove_controls
 
 __all__ = [
     "ALL_FIELDS",
@@ -211,6 +212,8 @@ def record_from_article(article: Any, fields: Sequence[str] = DEFAULT_FIELDS) ->
                 value = float(value)
             elif FIELD_TYPES.get(name) == pa.int64():
                 value = int(value)
+            elif isinstance(value, str):
+                value = remove_controls(value)  # a row stored before extraction removed them
         record[name] = value
     return record
 

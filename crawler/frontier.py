@@ -184,7 +184,11 @@ class Frontier:
         self.con.executescript(_SCHEMA)
         job = dict(self.con.execute("SELECT key, value FROM job").fetchall())
         self.previous_state: str | None = job.get("state")
-        self.crashed = self.previous_state == "running"
+        # A run stopped by a fault of the archive (archive.faults: locked, full) dropped pages it had
+        # fetched and Scrapy's state counts as seen: rescheduled as after a crash.
+        self.crashed = self.previous_state == "running" or (self.previous_state or "").startswith(
+            "closed:archive_"
+        )
         now = datetime.now(UTC).replace(tzinfo=None)
         if self.previous_state == "closed:finished":
             # The job ran to its end: this run is a new job in the same folder (cron-friendly).

@@ -31,6 +31,7 @@ from html.entities import html5 as _HTML5_ENTITIES
 
 __all__ = [
     "CJK_CHARS",
+    "CONTROL_CHARS",
     "INVISIBLE_IN_KEYS",
     "INVISIBLE_IN_TEXT",
     "LINE_SEPARATORS",
@@ -43,6 +44,7 @@ __all__ = [
     "folded_words",
     "line_key",
     "normalise_line",
+    "remove_controls",
     "remove_key_invisibles",
     "spaced_words",
     "word_count",
@@ -99,6 +101,23 @@ INVISIBLE_IN_KEYS = _NO_TEXT + _ZERO_WIDTH_JOINERS
 
 _remove_invisible = CharRemover(INVISIBLE_IN_TEXT)
 remove_key_invisibles = CharRemover(INVISIBLE_IN_KEYS)
+
+# The C0 and C1 control characters and DEL, less tab, line feed and carriage return (whitespace that
+# a page's text keeps and clean text turns into spaces and line breaks): never text. NUL and most of
+# them are dropped; vertical tab, form feed and NEL separate words, and become spaces.
+CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_CONTROL_RE = re.compile(f"[{CONTROL_CHARS}]")
+_CONTROL_TABLE: dict[int, str | None] = {
+    cp: None for cp in (*range(0x09), *range(0x0E, 0x20), *range(0x7F, 0xA0))
+} | {0x0B: " ", 0x0C: " ", 0x85: " "}
+
+
+def remove_controls(text: str) -> str:
+    """``text`` without control characters (:data:`CONTROL_CHARS`): those that separate words become
+    spaces, the others are removed."""
+    if not _CONTROL_RE.search(text):
+        return text
+    return text.translate(_CONTROL_TABLE)
 
 
 # --- words ----------------------------------------------------------------------------------------
@@ -180,11 +199,14 @@ _SPACES_RE = re.compile(f"[ {_SPACE_CHARS}]{{2,}}|[{_SPACE_CHARS}]")
 
 
 def clean_text(text: str) -> str:
-    """No soft hyphens or zero-width spaces, single spaces, stripped.
+    """No soft hyphens, zero-width spaces or control characters, line breaks as ``\\n``, single
+    spaces, stripped.
 
     The page's Unicode normalisation form is kept (an NFD page stays NFD): the text is the page's.
     """
-    return _SPACES_RE.sub(" ", _remove_invisible(text)).strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _SPACES_RE.sub(" ", remove_controls(_remove_invisible(text))).strip()
 
 
 # Characters that separate a label from what follows ("Also read: ...", "यह भी पढ़ें- ...").

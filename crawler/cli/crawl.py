@@ -267,7 +267,10 @@ def report(result: CrawlResult, db_url: str) -> None:
     if result.finish_reason is None:
         raise click.ClickException("the crawl did not start (run again with -v to see Scrapy's log)")
     if result.finish_reason != "finished":
-        raise click.ClickException(f"crawl stopped: {result.finish_reason}")
+        # A fault of the archive (locked, full) says what happened in its own words.
+        raise click.ClickException(
+            f"crawl stopped: {result.stats.get('archive/fault') or result.finish_reason}"
+        )
     if not fetched and failed and not result.count("discovery/sitemaps") + result.count("discovery/feeds"):
         reason = ", ".join(f"{k} ({v})" for k, v in sorted(failed.items()))
         raise click.ClickException(f"could not fetch any page: {reason}")
