@@ -328,7 +328,7 @@ def _stamp(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        return datetime.fromisoformat(str(value).strip())
     except ValueError:
         return None
 

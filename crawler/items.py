@@ -47,7 +47,9 @@ class Article:
     modified: str | None = None  # as published: when the page says it was last changed
     published_source: str | None = None  # json-ld, meta:<key>, time or htmldate
     authors: list[str] = field(default_factory=list)  # persons, in the page's order
-    credit: list[str] = field(default_factory=list)  # organisations credited: agencies, the publisher, "Staff"
+    credit: list[str] = field(
+        default_factory=list
+    )  # organisations credited: agencies, the publisher, "Staff"
     access: str = "unknown"  # free, paywalled or unknown (JSON-LD paywall markup)
     truncated: bool = False  # the text is visibly less than the article (declared wordCount, paywall prompt)
     extra: dict[str, str] = field(default_factory=dict)

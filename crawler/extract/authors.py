@@ -191,10 +191,16 @@ def _byline_texts(tree: HtmlElement) -> list[str]:
         ):
             texts = []
             for el in scope.iter():
-                if not isinstance(el.tag, str) or el.tag in ("script", "style", "img", "meta") or not match(el):
+                if (
+                    not isinstance(el.tag, str)
+                    or el.tag in ("script", "style", "img", "meta")
+                    or not match(el)
+                ):
                     continue
                 named = el.find(".//*[@itemprop='name']")
-                text = (named.get("content") or named.text_content()) if named is not None else el.text_content()
+                text = (
+                    (named.get("content") or named.text_content()) if named is not None else el.text_content()
+                )
                 text = clean_text(text or "")
                 if text and len(text) <= _BYLINE_MAX_CHARS:
                     texts.append(text)

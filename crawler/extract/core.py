@@ -13,7 +13,6 @@ from lxml import etree
 
 from crawler.extract.access import page_access
 from crawler.extract.authors import page_authors
-
 from crawler.extract.blocks import extract_blocks
 from crawler.extract.dates import page_dates
 from crawler.extract.decode import load_page

@@ -26,7 +26,6 @@ __all__ = [
     "PageDates",
     "normalise_stamp",
     "page_dates",
-    "stamp_utc",
 ]
 
 EARLIEST = date(1990, 1, 1)
@@ -129,22 +128,6 @@ def _valid_date(y: str, mo: str, d: str) -> str | None:
         return None
 
 
-def stamp_utc(stamp: str | None) -> datetime | None:
-    """The instant of a normalised stamp as a naive UTC datetime (how the archive stores times): a time
-    without an offset is taken as UTC, a date alone as its midnight UTC; None for None or garbage."""
-    if not stamp:
-        return None
-    try:
-        if len(stamp) == 10:
-            return datetime.combine(date.fromisoformat(stamp), datetime.min.time())
-        parsed = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed
-
-
 def _plausible(stamp: str, fetched_at: datetime) -> bool:
     """Not before 1990 and not after the fetch (``fetched_at``: naive UTC or aware)."""
     fetched = fetched_at.astimezone(UTC).replace(tzinfo=None) if fetched_at.tzinfo else fetched_at
@@ -166,7 +149,8 @@ def _time_elements(tree: HtmlElement, prop: str) -> Iterator[str]:
         el.get("datetime") or ""
         for s in scopes
         for el in s.iter("time")
-        if (el.get("itemprop") or "").lower() == prop or (prop == "datepublished" and el.get("pubdate") is not None)
+        if (el.get("itemprop") or "").lower() == prop
+        or (prop == "datepublished" and el.get("pubdate") is not None)
     ]
     if prop == "datemodified":
         yield from marked
@@ -178,7 +162,9 @@ def _time_elements(tree: HtmlElement, prop: str) -> Iterator[str]:
                 yield el.get("datetime") or ""
 
 
-def _first(candidates: Iterator[tuple[str, str | None]], fetched_at: datetime) -> tuple[str | None, str | None]:
+def _first(
+    candidates: Iterator[tuple[str, str | None]], fetched_at: datetime
+) -> tuple[str | None, str | None]:
     for source, raw in candidates:
         stamp = normalise_stamp(raw)
         if stamp and _plausible(stamp, fetched_at):
@@ -239,4 +225,3 @@ def page_dates(
             published = None
     modified, _ = _first(_modified_candidates(tree, meta), fetched)
     return PageDates(published=published, modified=modified, published_source=source)
-

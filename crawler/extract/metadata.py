@@ -125,7 +125,9 @@ _AUTHOR_KEYS = {
     "dcsext.author",
 }
 # twitter:labelN naming what twitter:dataN holds: the author.
-_AUTHOR_LABEL_RE = re.compile(r"^(?:written by|author|verfasst von|autor|auteur|escrito por|scritto da)", re.I)
+_AUTHOR_LABEL_RE = re.compile(
+    r"^(?:written by|author|verfasst von|autor|auteur|escrito por|scritto da)", re.IGNORECASE
+)
 _DATE_RE = re.compile(r"((?:19|20)\d\d)-?([01]\d)-?([0-3]\d)")
 
 
