@@ -127,6 +127,8 @@ def _clean_name(name: str) -> str:
 def split_names(text: str) -> list[str]:
     """The names in a byline: ``"By A, B and C"`` -> ``[A, B, C]``; a lone name is kept whole."""
     text = _LEADING.sub("", clean_text(text))
+    if "://" in text:  # a profile link, not a byline
+        return []
     text = re.split(r"\s+[|–—]\s+", text)[0]
     # Agency pairs written with a slash stay apart; a person's "Surname, Given" is rare in news bylines.
     parts = [_clean_name(p) for p in _SPLIT.split(text)]

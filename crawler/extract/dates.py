@@ -202,6 +202,9 @@ def _htmldate(tree: HtmlElement, url: str | None, fetched_at: datetime) -> str |
             deepcopy(tree),  # htmldate prunes the tree it is given
             url=url,
             original_date=True,
+            # Its extensive search guesses from loose text (a year alone becomes 1 January): not a
+            # date a researcher can trust.
+            extensive_search=False,
             outputformat="%Y-%m-%d",
             min_date=datetime.combine(EARLIEST, datetime.min.time()),
             max_date=(fetched + _LOCAL_AHEAD).replace(tzinfo=None),
