@@ -18,6 +18,7 @@ from crawler.extract.dates import page_dates
 from crawler.extract.decode import load_page
 from crawler.extract.learning import SITE_LINES_REMOVED, removed_site_lines
 from crawler.extract.metadata import (
+    author_of,
     declared_lang,
     published_date,
     read_meta,
@@ -133,9 +134,11 @@ def _extract(
     # The body never repeats the title, in any of the page's wordings of it (og, JSON-LD, <h1>...).
     blocks = drop_headlines(blocks, headline_variants(meta, title))
     byline = page_authors(meta, site_name, host, tree)
-    credited = ", ".join(byline.authors + byline.credit)
-    if credited:
-        blocks = drop_author_notes(blocks, credited)
+    # The author's note at the end is found by the names the page's metadata gives (a visible byline's
+    # names would also drop the bios some sites count as article text).
+    named = author_of(meta)
+    if named:
+        blocks = drop_author_notes(blocks, named)
     blocks = drop_company_notes(blocks, [s for s in (site_name, meta.site_name) if s], host)
 
     lede, blocks = split_lede(tree, meta, title, blocks)

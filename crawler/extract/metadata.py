@@ -341,5 +341,7 @@ def site_name_of(meta: PageMeta) -> str | None:
 
 
 def author_of(meta: PageMeta) -> str | None:
-    """The article's author as the page gives it (JSON-LD, else a meta tag), clean."""
+    """The article's author as the page's metadata gives it (JSON-LD names joined, else the first author
+    meta tag), clean: what an author's note names. The article's authors are
+    :func:`crawler.extract.authors.page_authors`'s."""
     return clean_text(meta.ld_author or meta.meta_author or "") or None
