@@ -20,6 +20,12 @@ from crawler.run import project_settings
 from crawler.wording import plural
 
 
+def health_settings() -> tuple[float, int]:
+    """(CRAWLER_HEALTH_THRESHOLD, CRAWLER_HEALTH_MIN_PAGES) of the project's settings."""
+    settings = project_settings()
+    return settings.getfloat("CRAWLER_HEALTH_THRESHOLD", 0.3), settings.getint("CRAWLER_HEALTH_MIN_PAGES", 5)
+
+
 @cli.command()
 @click.option("--site", "site", metavar="DOMAIN", help="Only this site.")
 @click.option(
@@ -38,9 +44,8 @@ def health(site: str | None, since: str | None, as_json: bool, threshold: float 
     """Compare each site's recent crawls with its own history; flag a site whose extraction figures moved
     (share rejected as not articles, empty bodies, median body length, share with title/date/author/lede).
     Exit 1 when a site is flagged."""
-    settings = project_settings()
-    limit = threshold if threshold is not None else settings.getfloat("CRAWLER_HEALTH_THRESHOLD", 0.3)
-    min_pages = settings.getint("CRAWLER_HEALTH_MIN_PAGES", 5)
+    default_limit, min_pages = health_settings()
+    limit = threshold if threshold is not None else default_limit
     engine = open_archive(db_url, readonly=True)
     try:
         with make_sessionmaker(engine)() as session:
