@@ -42,7 +42,7 @@ def test_a_redesign_is_flagged_on_the_next_crawl(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr[-3000:]
         first = invoke("health", "--db", db, "--json")
         assert first.exit_code == 0, first.stdout
-        assert "extraction health" not in invoke("stats", "--db", db).stdout
+        assert "Extraction health" not in invoke("stats", "--db", db).stdout + proc.stdout
         (site,) = json.loads(first.stdout)["sites"]
         assert not site["flagged"] and site["recent"]["articles"] == N
 
@@ -60,7 +60,8 @@ def test_a_redesign_is_flagged_on_the_next_crawl(tmp_path: Path) -> None:
     text = invoke("health", "--db", db)
     assert text.exit_code == 1 and "FLAGGED" in text.stdout and "e.g. " + server.url in text.stdout
     stats = invoke("stats", "--db", db)
-    assert stats.exit_code == 0 and "extraction health: 127.0.0.1 flagged" in stats.stdout
+    assert stats.exit_code == 0 and "Extraction health: 127.0.0.1 flagged" in stats.stdout
+    assert "Extraction health: 127.0.0.1 flagged (" in proc.stdout  # the crawl's own summary
     # One site only, and a window by age: both crawls are within the last day, so no history.
     assert invoke("health", "--db", db, "--site", "127.0.0.1", "--since", "1d").exit_code == 0
     bad = invoke("health", "--db", db, "--since", "soon")

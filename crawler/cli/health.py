@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive.db import make_sessionmaker
 from archive.health import SHARES, SiteHealth, site_health
@@ -24,6 +25,25 @@ def health_settings() -> tuple[float, int]:
     """(CRAWLER_HEALTH_THRESHOLD, CRAWLER_HEALTH_MIN_PAGES) of the project's settings."""
     settings = project_settings()
     return settings.getfloat("CRAWLER_HEALTH_THRESHOLD", 0.3), settings.getint("CRAWLER_HEALTH_MIN_PAGES", 5)
+
+
+def flagged_since_last_crawl(session: Session) -> list[SiteHealth]:
+    """The sites flagged when the last crawl's pages are compared with their history (the settings'
+    threshold), for the crawl's summary and ``crawler stats``."""
+    start = session.scalar(select(CrawlRun.started_at).order_by(CrawlRun.id.desc()).limit(1))
+    if start is None:
+        return []
+    limit, min_pages = health_settings()
+    return [h for h in site_health(session, start, threshold=limit, min_pages=min_pages) if h.flagged]
+
+
+def flagged_line(sites: list[SiteHealth]) -> str:
+    """One line naming the flagged sites and what moved."""
+    return (
+        "Extraction health: "
+        + "; ".join(f"{s.site} flagged ({', '.join(s.flags)})" for s in sites)
+        + (" - see `crawler health`")
+    )
 
 
 @cli.command()

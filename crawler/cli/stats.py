@@ -11,11 +11,10 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from archive.db import make_sessionmaker
-from archive.health import site_health
 from archive.models import Article, CrawlRun
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
-from crawler.cli.health import health_settings
+from crawler.cli.health import flagged_line, flagged_since_last_crawl
 
 
 @cli.command()
@@ -33,11 +32,7 @@ def stats(db_url: str, runs: int) -> None:
             .order_by(Article.domain, func.count(Article.id).desc())
         ).all()
         last = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(runs)).all()
-        flagged = []
-        if last:
-            limit, min_pages = health_settings()
-            found = site_health(session, last[0].started_at, threshold=limit, min_pages=min_pages)
-            flagged = [h.site for h in found if h.flagged]
+        flagged = flagged_since_last_crawl(session)
     table = Table(title=f"{total} articles in {db_url}")
     for col in ("site", "lang", "articles", "words"):
         table.add_column(col, justify="right" if col in ("articles", "words") else "left")
@@ -46,11 +41,7 @@ def stats(db_url: str, runs: int) -> None:
     console.print(table)
     console.print(runs_table(last))
     if flagged:
-        console.print(
-            f"extraction health: {', '.join(flagged)} flagged since the last crawl (see `crawler health`)",
-            highlight=False,
-            soft_wrap=True,
-        )
+        console.print(flagged_line(flagged), highlight=False, soft_wrap=True)
     console.print(RUNS_LEGEND, highlight=False, style="dim")
     for line in run_reasons(last):
         console.print(line, highlight=False)
