@@ -4,7 +4,8 @@ silently breaks extraction is noticed at the next crawl rather than months later
 Per site and time window the figures are: pages seen (archived articles fetched in the window and pages
 not archived as ``not_article``/``empty_body`` in it), the share of those rejected as not articles, the
 share of empty bodies, the median body length (words) of the articles, and the shares of articles with a
-title, a publication date, an author (or credit) and a lede. A site is flagged when a share moves by more
+title, a publication date, an author (or credit) and a lede, and the share in the language the site's
+history mostly has (the language mix). A site is flagged when a share moves by more
 than ``threshold`` (absolute) or the median length changes by more than ``threshold`` (relative) between
 its history and the recent window, both having at least ``min_pages`` pages.
 
@@ -15,6 +16,7 @@ articles last fetched before the window and the pages not archived then.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +31,7 @@ from crawler.urls import domain_of
 __all__ = ["SHARES", "SiteFigures", "SiteHealth", "site_health"]
 
 # The shares compared, in the order they are shown.
-SHARES = ("rejected", "empty", "with_title", "with_date", "with_author", "with_lede")
+SHARES = ("rejected", "empty", "with_title", "with_date", "with_author", "with_lede", "main_lang_share")
 _EXAMPLES = 3
 
 
@@ -46,6 +48,8 @@ class SiteFigures:
     with_date: float = 0.0
     with_author: float = 0.0
     with_lede: float = 0.0
+    main_lang: str | None = None  # the site's most common language in its history
+    main_lang_share: float = 0.0  # the share of the window's articles in it
 
 
 @dataclass
@@ -78,6 +82,7 @@ class _Tally:
     rejected_urls: list[str] = field(default_factory=list)
     short_urls: list[tuple[int, str]] = field(default_factory=list)
     article_urls: set[str] = field(default_factory=set)
+    langs: Counter[str] = field(default_factory=Counter)
 
     def figures(self) -> SiteFigures:
         n = len(self.words)
@@ -110,10 +115,11 @@ def _tallies(
         Article.published.is_not(None),
         or_(Article.author.is_not(None), Article.credit.is_not(None)),
         Article.lede.is_not(None),
+        Article.lang,
     )
     if site:
         rows = rows.where(Article.domain == site)
-    for domain, url, fetched, words, title, published, author, lede in session.execute(rows):
+    for domain, url, fetched, words, title, published, author, lede, lang in session.execute(rows):
         tally = (recent if fetched >= since else history).setdefault(domain, _Tally())
         tally.words.append(words)
         tally.titled += bool(title)
@@ -122,6 +128,7 @@ def _tallies(
         tally.led += bool(lede)
         tally.short_urls.append((words, url))
         tally.article_urls.add(url)
+        tally.langs[lang or "?"] += 1
     skipped = select(FetchFailure.url, FetchFailure.failed_at, FetchFailure.reason).where(
         FetchFailure.reason.in_([Reason.NOT_ARTICLE.value, Reason.EMPTY_BODY.value])
     )
@@ -153,11 +160,18 @@ def site_health(
         old = history.get(domain, _Tally())
         new = recent.get(domain, _Tally())
         before, after = old.figures(), new.figures()
+        # The language mix: the share of articles in the language the site's history mostly has.
+        main = (old.langs or new.langs).most_common(1)
+        if main:
+            before.main_lang = after.main_lang = main[0][0]
+            for figures, tally in ((before, old), (after, new)):
+                n = sum(tally.langs.values())
+                figures.main_lang_share = round(tally.langs[main[0][0]] / n, 4) if n else 0.0
         health = SiteHealth(domain, before, after)
         if before.pages >= min_pages and after.pages >= min_pages:
             for name in SHARES:
                 a, b = getattr(before, name), getattr(after, name)
-                if name.startswith("with_") and (not before.articles or not after.articles):
+                if name not in ("rejected", "empty") and (not before.articles or not after.articles):
                     continue
                 if abs(b - a) > threshold:
                     health.flags.append(f"{name} {a:.2f} -> {b:.2f}")

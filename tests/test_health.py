@@ -68,11 +68,11 @@ def test_a_redesign_is_flagged_on_the_next_crawl(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--since" in bad.stderr
 
 
-def _article(i: int, words: int, fetched: datetime, **extra: object) -> Article:
+def _article(i: int, words: int, fetched: datetime, domain: str = "a.test", **extra: object) -> Article:
     body = " ".join(["word"] * words) + f" {i}"
     return Article(
-        url=f"https://a.test/{i}",
-        domain="a.test",
+        url=f"https://{domain}/{i}",
+        domain=domain,
         title=f"T{i}",
         lede=None,
         body=body,
@@ -92,16 +92,25 @@ def test_figures_and_thresholds(tmp_path: Path) -> None:
         for i in range(10, 20):  # after the redesign: half the length, no dates
             session.add(_article(i, 180, new, author="Ann"))
         session.add(FetchFailure(url="https://www.a.test/", failed_at=new, reason="not_article"))
+        # Another site, in English until its pages come out in the language of a menu's other choice.
+        for i in range(20, 30):
+            lang = "en" if i < 25 or i == 29 else "fr"
+            session.add(_article(i, 300, old if i < 25 else new, domain="b.test", lang=lang))
     with make_sessionmaker(engine)() as session:
-        (site,) = site_health(session, cut)
-        assert site.history.median_words == 400 and site.recent.median_words == 180
-        assert site.history.with_date == 1.0 and site.recent.with_date == 0.0
-        assert site.recent.rejected == round(1 / 11, 4) and site.recent.pages == 11
-        assert site.flagged and {f.split()[0] for f in site.flags} == {"with_date", "median_words"}
-        assert site.examples[0] == "https://www.a.test/"
+        a, b = site_health(session, cut)
+        assert a.history.median_words == 400 and a.recent.median_words == 180
+        assert a.history.with_date == 1.0 and a.recent.with_date == 0.0
+        assert a.recent.rejected == round(1 / 11, 4) and a.recent.pages == 11
+        assert a.flagged and {f.split()[0] for f in a.flags} == {"with_date", "median_words"}
+        assert a.examples[0] == "https://www.a.test/"
+        assert (
+            b.recent.main_lang == "en"
+            and b.history.main_lang_share == 1.0
+            and b.recent.main_lang_share == 0.2
+        )
+        assert [f.split()[0] for f in b.flags] == ["main_lang_share"]
         # A looser threshold lets the length pass; too few pages compare nothing.
-        (loose,) = site_health(session, cut, threshold=1.5)
-        assert not loose.flagged
-        (few,) = site_health(session, cut, min_pages=12)
-        assert not few.flagged
+        assert not any(h.flagged for h in site_health(session, cut, threshold=1.5))
+        assert not any(h.flagged for h in site_health(session, cut, min_pages=12))
+        assert [h.site for h in site_health(session, cut, site="b.test")] == ["b.test"]
     engine.dispose()

@@ -107,7 +107,8 @@ def _print(sites: list[SiteHealth], start: datetime, limit: float) -> None:
     table = Table(title=f"extraction health: history vs since {start:%Y-%m-%d %H:%M}Z (threshold {limit:g})")
     table.caption = "each cell: history / recent"
     for col in ("site", "pages", "median words", *SHARES):
-        table.add_column(col.replace("with_", ""), justify="left" if col == "site" else "right")
+        name = col.replace("with_", "").replace("main_lang_share", "main lang")
+        table.add_column(name, justify="left" if col == "site" else "right")
     for s in sites:
         cells = [
             f"{s.history.pages} / {s.recent.pages}",
