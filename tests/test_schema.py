@@ -410,3 +410,20 @@ def test_the_models_match_the_head_revision(archive_url: str):
         )
 
     assert [c for c in diff if not known(c)] == []
+
+
+def test_0004_downgrades_without_rebuilding_the_table(tmp_path: Path):
+    db = tmp_path / "down.db"
+    url = f"sqlite:///{db}"
+    make_engine(url).dispose()  # an archive at head
+    _add_rows(url, 2)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), "0003")
+    engine.dispose()
+    schema = _sqlite_schema(db)
+    assert {"articles_fts_ai", "articles_fts_ad", "articles_fts_au"} <= {
+        n for (t, n) in schema if t == "trigger"
+    }
+    assert "published_utc" not in schema[("table", "articles")] and _revision(url) == "0003"
+    assert _dump(url)["articles"][1]["url"] == "https://news.example/a2"
