@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+from htmldate import find_date
 from lxml.html import HtmlElement
 
 from crawler.extract.metadata import PageMeta
@@ -192,10 +194,6 @@ def _modified_candidates(tree: HtmlElement, meta: PageMeta) -> Iterator[tuple[st
 
 def _htmldate(tree: HtmlElement, url: str | None, fetched_at: datetime) -> str | None:
     """htmldate's original (publication) date of the page, a date alone, or None."""
-    from copy import deepcopy
-
-    from htmldate import find_date
-
     fetched = fetched_at.astimezone(UTC) if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
     try:
         found = find_date(
