@@ -63,8 +63,9 @@ class Article(Base):
     published_source: Mapped[str | None] = mapped_column(String(64))
     modified: Mapped[str | None] = mapped_column(String(32))
     modified_utc: Mapped[datetime | None] = mapped_column(DateTime, index=True)
-    authors: Mapped[list[str] | None] = mapped_column(JSON)
-    credit: Mapped[list[str] | None] = mapped_column(JSON)
+    # SQL NULL for None (not JSON null), so that "has authors" is IS NOT NULL.
+    authors: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    credit: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     access: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
     truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     site_name: Mapped[str | None] = mapped_column(Text)

@@ -45,6 +45,7 @@ def test_a_redesign_is_flagged_on_the_next_crawl(tmp_path: Path) -> None:
         assert "Extraction health" not in invoke("stats", "--db", db).stdout + proc.stdout
         (site,) = json.loads(first.stdout)["sites"]
         assert not site["flagged"] and site["recent"]["articles"] == N
+        assert site["recent"]["with_title"] == 1.0 and site["recent"]["with_author"] == 0.0  # none named
 
         _redesign(root, paths)
         proc = run_cli("crawl", server.url + "/", "--full", "--db", db, *FAST)
@@ -95,7 +96,8 @@ def test_figures_and_thresholds(tmp_path: Path) -> None:
         # Another site, in English until its pages come out in the language of a menu's other choice.
         for i in range(20, 30):
             lang = "en" if i < 25 or i == 29 else "fr"
-            session.add(_article(i, 300, old if i < 25 else new, domain="b.test", lang=lang))
+            when = old if i < 25 else new
+            session.add(_article(i, 300, when, domain="b.test", lang=lang, authors=None, credit=None))
     with make_sessionmaker(engine)() as session:
         a, b = site_health(session, cut)
         assert a.history.median_words == 400 and a.recent.median_words == 180
@@ -109,6 +111,7 @@ def test_figures_and_thresholds(tmp_path: Path) -> None:
             and b.recent.main_lang_share == 0.2
         )
         assert [f.split()[0] for f in b.flags] == ["main_lang_share"]
+        assert b.history.with_author == 0.0  # None is stored as SQL NULL, not JSON null
         # A looser threshold lets the length pass; too few pages compare nothing.
         assert not any(h.flagged for h in site_health(session, cut, threshold=1.5))
         assert not any(h.flagged for h in site_health(session, cut, min_pages=12))

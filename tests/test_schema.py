@@ -249,6 +249,8 @@ def test_upgrade_from_the_first_revision_keeps_rows(archive_url: str):
         assert first.access == "unknown" and first.truncated is False
         other = session.scalar(select(Article).where(Article.url == "https://news.example/a2"))
         assert other is not None and other.published_utc is None and other.authors is None
+        # No authors is SQL NULL, not JSON null.
+        assert session.scalar(select(func.count(Article.id)).where(Article.authors.is_(None))) == 3
     engine.dispose()
     if archive_url.startswith("sqlite:///"):
         # Columns were added, the table not rebuilt: the full-text triggers are still there and index

@@ -30,8 +30,8 @@ _COLUMNS = (
     ("published_source", sa.String(64)),
     ("modified", sa.String(32)),
     ("modified_utc", sa.DateTime()),
-    ("authors", sa.JSON()),
-    ("credit", sa.JSON()),
+    ("authors", sa.JSON(none_as_null=True)),
+    ("credit", sa.JSON(none_as_null=True)),
 )
 _BATCH = 1000
 
@@ -57,7 +57,7 @@ def _fill_existing_rows() -> None:
         sa.column("published", sa.String),
         sa.column("author", sa.Text),
         sa.column("published_utc", sa.DateTime),
-        sa.column("authors", sa.JSON),
+        sa.column("authors", sa.JSON(none_as_null=True)),
     )
     last = 0
     while True:
