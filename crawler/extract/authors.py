@@ -181,33 +181,36 @@ _BYLINE_CLASS = re.compile(
 _BYLINE_MAX_CHARS = 80
 
 
+def _byline_kind(el: HtmlElement) -> int | None:
+    """0: ``itemprop=author``, 1: ``<a rel=author>``, 2: an element of class author/byline; None: none."""
+    if (el.get("itemprop") or "").lower() == "author":
+        return 0
+    if el.tag == "a" and (el.get("rel") or "").lower() == "author":
+        return 1
+    if any(_BYLINE_CLASS.match(c) for c in (el.get("class") or "").split()):
+        return 2
+    return None
+
+
 def _byline_texts(tree: HtmlElement) -> list[str]:
-    """The texts of the page's visible byline: the first kind of byline element found, inside
-    ``<article>`` before the whole page."""
+    """The texts of the page's visible byline: the first kind of byline element found (in the order of
+    :func:`_byline_kind`), inside ``<article>`` before the whole page. One pass over the page."""
     scopes = [s for s in (tree.find(".//article"), tree) if s is not None]
     for scope in scopes:
-        for match in (
-            lambda el: (el.get("itemprop") or "").lower() == "author",
-            lambda el: el.tag == "a" and (el.get("rel") or "").lower() == "author",
-            lambda el: any(_BYLINE_CLASS.match(c) for c in (el.get("class") or "").split()),
-        ):
-            texts = []
-            for el in scope.iter():
-                if (
-                    not isinstance(el.tag, str)
-                    or el.tag in ("script", "style", "img", "meta")
-                    or not match(el)
-                ):
-                    continue
-                named = el.find(".//*[@itemprop='name']")
-                text = (
-                    (named.get("content") or named.text_content()) if named is not None else el.text_content()
-                )
-                text = clean_text(text or "")
-                if text and len(text) <= _BYLINE_MAX_CHARS:
-                    texts.append(text)
-            if texts:
-                return texts
+        found: dict[int, list[str]] = {}
+        for el in scope.iter():
+            if not isinstance(el.tag, str) or el.tag in ("script", "style", "img", "meta"):
+                continue
+            kind = _byline_kind(el)
+            if kind is None:
+                continue
+            named = el.find(".//*[@itemprop='name']")
+            text = (named.get("content") or named.text_content()) if named is not None else el.text_content()
+            text = clean_text(text or "")
+            if text and len(text) <= _BYLINE_MAX_CHARS:
+                found.setdefault(kind, []).append(text)
+        if found:
+            return found[min(found)]
     return []
 
 
