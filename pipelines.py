@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -90,11 +91,18 @@ def extract_page(
     options: ExtractOptions | None = None,
     keep_html: bool = False,
     learn_lines: bool = False,
+    fetched_at: datetime | None = None,
 ) -> Extraction | None:
     """Run in an extraction worker: :func:`crawler.extract.extract` and the per-article work that
-    follows it (word count, content hash, lines to learn from, compressed raw page)."""
+    follows it (word count, content hash, lines to learn from, compressed raw page). ``fetched_at``:
+    when the page was fetched (no publication date is later)."""
     article = extract(
-        html, url, content_language=content_language, content_type=content_type, options=options
+        html,
+        url,
+        content_language=content_language,
+        content_type=content_type,
+        options=options,
+        fetched_at=fetched_at,
     )
     if article is None:
         return None
@@ -203,6 +211,7 @@ class ExtractPipeline:
                 options=options,
                 keep_html=self.keep_html,
                 learn_lines=self.learn_lines,
+                fetched_at=item.fetched_at,
             )
             try:
                 extraction = await asyncio.wrap_future(future)

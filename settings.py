@@ -117,6 +117,13 @@ FEED_EXPORT_ENCODING = "utf-8"
 # remove them from later pages of the site (see `crawler boilerplate SITE`).
 CRAWLER_LEARN_BOILERPLATE = True
 
+# `crawler health`: a site is flagged when a share of its pages (rejected as not articles, empty
+# bodies, articles with a title / date / author / lede) moves by more than this between its history
+# and its recent crawls, or its median body length changes by more than this fraction; both windows
+# need at least CRAWLER_HEALTH_MIN_PAGES pages.
+CRAWLER_HEALTH_THRESHOLD = 0.3
+CRAWLER_HEALTH_MIN_PAGES = 5
+
 # A crawl frontier shared by many crawler processes (crawler.redis_frontier, needs the `redis`
 # extra): with REDIS_URL set here, in $REDIS_URL or by `crawler crawl --redis URL`, the scheduler
 # and seen-set are scrapy-redis's on that Redis, and the queue persists across runs. Seen

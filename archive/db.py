@@ -372,8 +372,9 @@ def upgrade(url: str) -> tuple[str | None, str]:
                 raise SchemaError(_refusal(state, where, creating=False) or where)
             before = state.revision
             if state.kind == "legacy":
-                _check_legacy_columns(conn, where)
-                Base.metadata.create_all(conn)  # what opening it did before migrations
+                first = _check_legacy_columns(conn, where)
+                # What opening it did before migrations: the tables it lacks, of the first revision's.
+                Base.metadata.create_all(conn, tables=[Base.metadata.tables[n] for n in sorted(first)])
                 command.stamp(_config(conn), FIRST_REVISION)
                 before = "legacy"
             command.upgrade(_config(conn), "head")
@@ -387,20 +388,40 @@ def upgrade(url: str) -> tuple[str | None, str]:
     return before, after or head_revision()
 
 
-def _check_legacy_columns(conn: Connection, where: str) -> None:
-    """Refuse to stamp an archive whose tables lack columns of revision 0001."""
+@functools.cache
+def _first_revision_columns() -> dict[str, tuple[str, ...]]:
+    """Table -> column names of the first revision's schema (as migrated into an empty database)."""
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), FIRST_REVISION)
+        inspector = inspect(conn)
+        out = {
+            name: tuple(col["name"] for col in inspector.get_columns(name))
+            for name in inspector.get_table_names()
+            if name in Base.metadata.tables
+        }
+    engine.dispose()
+    return out
+
+
+def _check_legacy_columns(conn: Connection, where: str) -> set[str]:
+    """Refuse to stamp an archive whose tables lack columns of revision 0001; the tables of 0001 it
+    lacks altogether."""
     inspector = inspect(conn)
     missing = []
-    for table in Base.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
+    absent = set()
+    for name, columns in _first_revision_columns().items():
+        if not inspector.has_table(name):
+            absent.add(name)
             continue
-        have = {col["name"] for col in inspector.get_columns(table.name)}
-        missing += [f"{table.name}.{col.name}" for col in table.columns if col.name not in have]
+        have = {col["name"] for col in inspector.get_columns(name)}
+        missing += [f"{name}.{col}" for col in columns if col not in have]
     if missing:
         raise SchemaError(
             f"the archive {where} is older than any schema this crawler can upgrade "
             f"(missing columns: {', '.join(missing[:5])})"
         )
+    return absent
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction can simply be run again.

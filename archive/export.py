@@ -50,6 +50,7 @@ __all__ = [
     "json_record_from_article",
     "parse_fields",
     "record_from_article",
+    "stated_offset",
     "to_json_record",
 ]
 
@@ -71,13 +72,21 @@ DEFAULT_FIELDS: tuple[str, ...] = (
     "lang",
     "lang_confidence",
     "author",
+    "authors",
+    "credit",
     "published",
+    "published_offset",
+    "modified",
+    "modified_offset",
     "fetched_at",
     "word_count",
+    "access",
+    "truncated",
     "content_hash",
 )
 # Further fields --fields may ask for.
 EXTRA_FIELDS: tuple[str, ...] = (
+    "published_source",
     "site_name",
     "declared_lang",
     "lang_source",
@@ -96,14 +105,21 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     "http_status": pa.int64(),
     "lang_confidence": pa.float64(),
     "published": _TS,
+    "modified": _TS,
     "fetched_at": _TS,
     "checked_at": _TS,
+    "authors": pa.list_(pa.string()),
+    "credit": pa.list_(pa.string()),
+    "truncated": pa.bool_(),
 }
 _TIMESTAMP_FIELDS = frozenset(k for k, v in FIELD_TYPES.items() if v == _TS)
+# Stated times: exported as UTC instants, their original offset in a field of its own.
+_OFFSET_OF = {"published_offset": "published", "modified_offset": "modified"}
 
 # Record field -> the articles column it comes from (fields not listed are computed).
 _COLUMN_OF: dict[str, str] = {f: f for f in ALL_FIELDS if f not in ("site", "text")}
 _COLUMN_OF["site"] = "domain"
+_COLUMN_OF.update(_OFFSET_OF)
 # Columns a record needs, besides its own: text is built from title, lede and body; dedup reads them too.
 _TEXT_COLUMNS = ("title", "lede", "body")
 
@@ -120,8 +136,10 @@ class ExportFilter:
     sites: tuple[str, ...] = ()
     since: date | datetime | None = None
     until: date | datetime | None = None
-    date_field: Literal["fetched", "published"] = "fetched"
+    date_field: Literal["fetched", "published", "modified"] = "fetched"
     min_words: int | None = None
+    # Only articles whose text is the whole article: not truncated, not behind a paywall.
+    complete_only: bool = False
 
 
 @dataclass
@@ -181,6 +199,23 @@ def parse_published(value: str | datetime | date | None) -> datetime | None:
         return None
 
 
+def stated_offset(stamp: str | None) -> str | None:
+    """The UTC offset an ISO 8601 time states (``+02:00``; ``Z`` as ``+00:00``), None for a date alone
+    or a time without one."""
+    if not stamp or len(stamp) <= 10:
+        return None
+    try:
+        parsed = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    offset = parsed.utcoffset()
+    if offset is None:
+        return None
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def _get(article: Any, name: str) -> Any:
     if isinstance(article, Mapping):
         return article.get(name)
@@ -204,7 +239,9 @@ def record_from_article(article: Any, fields: Sequence[str] = DEFAULT_FIELDS) ->
         else:
             value = _get(article, _COLUMN_OF[name])
         if value is not None:
-            if name == "published":
+            if name in _OFFSET_OF:
+                value = stated_offset(value)
+            elif name in ("published", "modified"):
                 value = parse_published(value)
             elif name in _TIMESTAMP_FIELDS and isinstance(value, datetime):
                 value = _utc(value)
@@ -212,6 +249,10 @@ def record_from_article(article: Any, fields: Sequence[str] = DEFAULT_FIELDS) ->
                 value = float(value)
             elif FIELD_TYPES.get(name) == pa.int64():
                 value = int(value)
+            elif name == "truncated":
+                value = bool(value)
+            elif name in ("authors", "credit"):
+                value = [str(v) for v in value]
             elif isinstance(value, str):
                 value = remove_controls(value)  # a row stored before extraction removed them
         record[name] = value
@@ -230,11 +271,12 @@ def _published_text(value: datetime) -> str:
 
 
 def to_json_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A record with timestamps as ISO 8601 strings (UTC, ``Z``; a bare date for date-only ``published``)."""
+    """A record with timestamps as ISO 8601 strings (UTC, ``Z``; a bare date for a date-only
+    ``published`` or ``modified``)."""
     out: dict[str, Any] = {}
     for key, value in record.items():
         if isinstance(value, datetime):
-            value = _published_text(value) if key == "published" else _iso(value)
+            value = _published_text(value) if key in ("published", "modified") else _iso(value)
         out[key] = value
     return out
 
@@ -266,21 +308,16 @@ def _conditions(table: Table | Any, flt: ExportFilter) -> list[ColumnElement[boo
         conds.append(c.domain.in_(sorted(sites)))
     if flt.min_words is not None:
         conds.append(c.word_count >= flt.min_words)
+    if flt.complete_only:
+        conds.append(c.truncated.is_not(True))
+        conds.append(c.access != "paywalled")
     if flt.since is not None or flt.until is not None:
-        if flt.date_field == "published":
-            col = c.published
-            # ISO strings compare in date order; a date-only bound compares as its day.
-            if flt.since is not None:
-                conds.append(col >= _bound_text(flt.since))
-            if flt.until is not None:
-                conds.append(col < _bound_text(_until_exclusive(flt.until)))
-            conds.append(col.is_not(None))
-        else:
-            col = c.fetched_at
-            if flt.since is not None:
-                conds.append(col >= _bound_dt(flt.since))
-            if flt.until is not None:
-                conds.append(col < _bound_dt(_until_exclusive(flt.until)))
+        # The stated times as UTC instants (a date alone: its midnight UTC).
+        col = {"published": c.published_utc, "modified": c.modified_utc}.get(flt.date_field, c.fetched_at)
+        if flt.since is not None:
+            conds.append(col >= _bound_dt(flt.since))
+        if flt.until is not None:
+            conds.append(col < _bound_dt(_until_exclusive(flt.until)))
     return conds
 
 
@@ -294,12 +331,6 @@ def _bound_dt(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
         return _utc(value).replace(tzinfo=None)
     return datetime.combine(value, time())
-
-
-def _bound_text(value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    return value.isoformat()
 
 
 def _query(flt: ExportFilter, columns: Sequence[str], *, dedup_exact: bool) -> Select[Any]:
@@ -388,7 +419,11 @@ class _CsvWriter:
         self.writer.writeheader()
 
     def write(self, record: Mapping[str, Any]) -> None:
-        self.writer.writerow(to_json_record(record))
+        row = to_json_record(record)
+        for key, value in row.items():
+            if isinstance(value, list):  # authors, credit: a JSON array in the cell
+                row[key] = json.dumps(value, ensure_ascii=False)
+        self.writer.writerow(row)
 
     def close(self) -> None:
         self.stream.flush()

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -51,8 +53,21 @@ class Article(Base):
     lang_confidence: Mapped[float | None] = mapped_column(Float)
     declared_lang: Mapped[str | None] = mapped_column(String(16))
     lang_source: Mapped[str | None] = mapped_column(String(32))  # e.g. langdetect+declared
-    author: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)  # the authors joined ("A, B")
+    # ISO 8601 as the page states it: with its UTC offset, or a date alone (crawler.extract.dates).
     published: Mapped[str | None] = mapped_column(String(32))
+    # Metadata of migration 0004: the same instants in UTC (naive, as every time here) for sorting and
+    # filtering, where the dates came from, the authors as a list apart from the organisations
+    # credited, and whether the page gives the whole article.
+    published_utc: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    published_source: Mapped[str | None] = mapped_column(String(64))
+    modified: Mapped[str | None] = mapped_column(String(32))
+    modified_utc: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # SQL NULL for None (not JSON null), so that "has authors" is IS NOT NULL.
+    authors: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    credit: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    access: Mapped[str] = mapped_column(String(16), default="unknown", server_default="unknown")
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     site_name: Mapped[str | None] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)

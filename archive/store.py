@@ -18,6 +18,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from archive.export import parse_published
 from archive.models import Article, ArticlePage, ArticleVersion, CrawlRun, FetchFailure
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "start_run",
     "store_article",
     "update_extraction",
+    "utc_instant",
     "utcnow",
 ]
 
@@ -116,6 +118,22 @@ def _upsert_page(session: Session, record: Mapping[str, Any], article_id: int) -
     session.connection().execute(stmt, values)
 
 
+def utc_instant(stamp: str | None) -> datetime | None:
+    """The instant of an ISO 8601 date or time as the archive stores times (naive UTC): a time without
+    an offset is taken as UTC, a date alone as its midnight UTC; None for None or an unreadable value."""
+    when = parse_published(stamp)
+    return when.replace(tzinfo=None) if when is not None else None
+
+
+def _with_instants(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``published_utc``/``modified_utc`` set from the stated ``published``/``modified``
+    (one place derives them, so they always agree with the text)."""
+    for stated in ("published", "modified"):
+        if stated in values:
+            values[f"{stated}_utc"] = utc_instant(values[stated])
+    return values
+
+
 def extraction_columns(
     article: Any,
     final_url: str,
@@ -142,6 +160,12 @@ def extraction_columns(
         "lang_source": article.lang_source,
         "author": article.author,
         "published": article.published,
+        "published_source": article.published_source,
+        "modified": article.modified,
+        "authors": list(article.authors) or None,
+        "credit": list(article.credit) or None,
+        "access": article.access,
+        "truncated": article.truncated,
         "site_name": article.site_name,
         "content_hash": text_hash or content_hash(article.text),
         "extractor_version": extractor_version,
@@ -158,7 +182,7 @@ def store_article(session: Session, record: Mapping[str, Any]) -> str:
     compressed raw page (see :func:`compress_html`), it is kept in ``article_pages`` together
     with ``final_url``, ``content_type``, ``content_language`` and ``extractor_version``.
     """
-    values = {k: v for k, v in record.items() if k in ARTICLE_FIELDS}
+    values = _with_instants({k: v for k, v in record.items() if k in ARTICLE_FIELDS})
     by_url = select(Article).where(Article.url == values["url"])
     if session.get_bind().dialect.name == "postgresql":
         by_url = by_url.with_for_update()  # another writer's update of this URL waits for ours
@@ -299,7 +323,9 @@ def update_extraction(session: Session, article_id: int, values: Mapping[str, An
     row = session.get(Article, article_id)
     if row is None:
         raise LookupError(f"no article {article_id}")
-    fields = {k: v for k, v in values.items() if k in ARTICLE_FIELDS and k not in _FETCH_FIELDS}
+    fields = _with_instants(
+        {k: v for k, v in values.items() if k in ARTICLE_FIELDS and k not in _FETCH_FIELDS}
+    )
     changed = any(getattr(row, k) != v for k, v in fields.items() if k != "extractor_version")
     for key, value in fields.items():
         setattr(row, key, value)

@@ -18,6 +18,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,15 @@ FIELDS = (
     "site_name",
     "declared_lang",
     "lang_source",
+    "modified",
+    "published_source",
+    "authors",
+    "credit",
+    "access",
+    "truncated",
 )
+# Every page is extracted as if fetched now (this moment, fixed): dates are checked against it.
+FETCHED_AT = datetime(2026, 12, 1, 12, 0, 0)
 
 
 def _pages(shared: Path) -> Iterator[tuple[str, bytes, str | None, str | None]]:
@@ -64,7 +73,7 @@ def compute(shared: Path) -> tuple[str, int]:
     sha = hashlib.sha256()
     pages = 0
     for page_id, html, url, content_type in _pages(shared):
-        art = extract(html, url=url, content_type=content_type)
+        art = extract(html, url=url, content_type=content_type, fetched_at=FETCHED_AT)
         fields: dict[str, Any] | None = None if art is None else {f: getattr(art, f) for f in FIELDS}
         sha.update(json.dumps([page_id, fields], ensure_ascii=False).encode("utf-8") + b"\n")
         pages += 1

@@ -12,6 +12,12 @@ over the pages whose truth has text, F1 of the two averages; a page where both a
 Printed per ``set`` and overall, for both extractors, with the count of **lost articles**: pages where
 bare trafilatura returns at least 100 words of the truth and we archive nothing, each listed with the
 reason our extractor gave.
+
+Metadata is scored on the pages whose truth has ``published`` (the publisher's time with its UTC offset)
+or ``authors`` (a list), ours beside trafilatura's own metadata (``bare_extraction(...,
+with_metadata=True)``: ``date``, ``author``): the publication **day** (in the truth's offset), the time
+to the **minute** (the same instant; on the pages whose truth has a time) and the **authors** as a set
+of names (exact; ours: ``authors`` and ``credit`` together, as the truth lists agencies among authors).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +53,7 @@ __all__ = [
     "load_corpus",
     "lost_articles",
     "main",
+    "metadata_scores",
     "run",
     "score_body",
     "shingles",
@@ -294,6 +302,109 @@ def evaluate(corpora: Path | Iterable[Path], repeats: int = 1) -> dict[str, dict
     return out
 
 
+@dataclass
+class MetaScores:
+    """Date and author accuracy of one extractor on one set (None where no page has that truth)."""
+
+    dated: int = 0
+    day: float | None = None
+    timed: int = 0
+    minute: float | None = None
+    authored: int = 0
+    authors_exact: float | None = None
+
+    def row(self) -> str:
+        def pct(x: float | None, n: int) -> str:
+            return f"{'-':>6s} of {n:3d}" if x is None else f"{100 * x:5.1f}% of {n:3d}"
+
+        return (
+            f"day {pct(self.day, self.dated)}  minute {pct(self.minute, self.timed)}  "
+            f"authors {pct(self.authors_exact, self.authored)}"
+        )
+
+
+def _stamp(value: str | None) -> datetime | None:
+    """A date or time string as a datetime (aware when it states an offset); a date alone at midnight."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _has_time(value: str) -> bool:
+    return len(value.strip()) > 10
+
+
+def day_right(pred: str | None, truth: str) -> bool:
+    """The predicted day is the truth's, the prediction read in the truth's UTC offset when both have one."""
+    p, t = _stamp(pred), _stamp(truth)
+    if p is None or t is None:
+        return False
+    if pred is not None and _has_time(pred) and p.tzinfo is not None and t.tzinfo is not None:
+        p = p.astimezone(t.tzinfo)
+    return p.date() == t.date()
+
+
+def minute_right(pred: str | None, truth: str) -> bool:
+    """The predicted time is the truth's to the minute: the same instant where both state an offset,
+    the same wall-clock time otherwise; a date alone is never right."""
+    p, t = _stamp(pred), _stamp(truth)
+    if p is None or t is None or pred is None or not _has_time(pred):
+        return False
+    if p.tzinfo is not None and t.tzinfo is not None:
+        p, t = p.astimezone(UTC), t.astimezone(UTC)
+    return p.replace(tzinfo=None, second=0, microsecond=0) == t.replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _name_set(names: Iterable[str]) -> set[str]:
+    return {" ".join(n.split()).casefold() for n in names if n and n.strip()}
+
+
+def _ours_meta(rec: dict[str, Any]) -> tuple[str | None, list[str]]:
+    res = explain(rec["raw"], rec.get("url"), content_type=_content_type(rec))
+    if not isinstance(res, Article):
+        return None, []
+    return res.published, res.authors + res.credit
+
+
+def _bare_meta(rec: dict[str, Any]) -> tuple[str | None, list[str]]:
+    doc = trafilatura.bare_extraction(_bare_input(rec), url=rec.get("url"), with_metadata=True)
+    if not doc:
+        return None, []
+    return doc.date, [a.strip() for a in (doc.author or "").split(";")]
+
+
+def metadata_scores(rows: list[dict[str, Any]]) -> dict[str, dict[str, MetaScores]]:
+    """{extractor: {set, "overall": MetaScores}} over the pages whose truth has dates or authors."""
+    pages = [r for r in rows if r.get("published") or r.get("authors") is not None]
+    out: dict[str, dict[str, MetaScores]] = {}
+    for name, fn in (("ours", _ours_meta), ("trafilatura", _bare_meta)):
+        tallies: dict[str, list[list[bool]]] = {}
+        for rec in pages:
+            published, authors = fn(rec)
+            for group in (rec["set"], "overall"):
+                day, minute, names = tallies.setdefault(group, [[], [], []])
+                if rec.get("published"):
+                    day.append(day_right(published, rec["published"]))
+                    if _has_time(rec["published"]):
+                        minute.append(minute_right(published, rec["published"]))
+                if rec.get("authors") is not None:
+                    names.append(_name_set(authors) == _name_set(rec["authors"]))
+        out[name] = {}
+        for group, (day, minute, names) in tallies.items():
+            out[name][group] = MetaScores(
+                len(day),
+                sum(day) / len(day) if day else None,
+                len(minute),
+                sum(minute) / len(minute) if minute else None,
+                len(names),
+                sum(names) / len(names) if names else None,
+            )
+    return out
+
+
 def write_worst(results: list[PageResult], truth: dict[str, dict[str, Any]], n: int, out_dir: Path) -> None:
     """The ``n`` pages with the lowest body F1, each as a readable line diff."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -351,10 +462,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {r.id:28s} {r.set:16s} reason: {r.reason}")
     if not last["lost"]:
         print("  none")
+    rows = [r for c in corpora for r in load_corpus(c)]
+    meta = metadata_scores(rows)
+    print("metadata (pages whose truth has them):")
+    for group in meta["ours"]:
+        for name in ("ours", "trafilatura"):
+            print(f"  {group:20s} {name:12s} {meta[name][group].row()}")
     if args.json:
-        args.json.write_text(
-            json.dumps({n: {s: vars(sc) for s, sc in d.items()} for n, d in scores.items()}, indent=1)
-        )
+        figures: dict[str, Any] = {n: {s: vars(sc) for s, sc in d.items()} for n, d in scores.items()}
+        figures["metadata"] = {n: {s: vars(sc) for s, sc in d.items()} for n, d in meta.items()}
+        args.json.write_text(json.dumps(figures, indent=1))
     if args.worst:
         write_worst(last["ours"], last["truth"], args.worst, args.out)
         print(f"wrote {args.worst} worst pages to {args.out}")

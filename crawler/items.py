@@ -34,14 +34,24 @@ class Article:
     title: str | None
     lede: str | None
     body: str
-    author: str | None = None
-    published: str | None = None  # ISO date (YYYY-MM-DD) or None
+    author: str | None = None  # the authors joined: "A, B"
+    # ISO 8601 with the page's UTC offset ("2025-06-05T14:46:12+02:00"), a date alone ("2025-06-05")
+    # where the page gives only a date, or None; see crawler.extract.dates.
+    published: str | None = None
     site_name: str | None = None
     canonical_url: str | None = None
     lang: str | None = None  # ISO 639-1 or None when the text is too short to tell
     lang_confidence: float | None = None
     declared_lang: str | None = None  # from <html lang>, og:locale or Content-Language
     lang_source: str | None = None  # which detector decided: langdetect, declared, langid...
+    modified: str | None = None  # as published: when the page says it was last changed
+    published_source: str | None = None  # json-ld, meta:<key>, time or htmldate
+    authors: list[str] = field(default_factory=list)  # persons, in the page's order
+    credit: list[str] = field(
+        default_factory=list
+    )  # organisations credited: agencies, the publisher, "Staff"
+    access: str = "unknown"  # free, paywalled or unknown (JSON-LD paywall markup)
+    truncated: bool = False  # the text is visibly less than the article (declared wordCount, paywall prompt)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

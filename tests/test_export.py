@@ -23,7 +23,7 @@ from sqlalchemy import insert
 from archive.db import make_engine, make_sessionmaker
 from archive.export import DEFAULT_FIELDS, export, iter_records, json_record_from_article, to_json_record
 from archive.models import Article
-from archive.store import store_article
+from archive.store import store_article, utc_instant
 from crawler.cli import main
 from crawler.extract import extract  # imports trafilatura at collection, not under warnings-as-errors
 from crawler.items import RawPage
@@ -61,7 +61,10 @@ ROWS = [
         "lang": "en",
         "lang_confidence": 0.9999,
         "author": "Ann Smith",
+        "authors": ["Ann Smith"],
+        "credit": ["Reuters"],
         "published": "2025-12-31",
+        "published_source": "json-ld",
         "fetched_at": datetime(2026, 1, 10, 8, 30, 15, 250000),
         "content_hash": "h-one",
     },
@@ -77,6 +80,8 @@ ROWS = [
         "lang_confidence": 0.97,
         "author": None,
         "published": "2026-01-14T09:30:00+05:30",
+        "modified": "2026-01-15T10:00:00+05:30",
+        "access": "free",
         "fetched_at": datetime(2026, 1, 15, 12, 0, 0),
         "content_hash": "h-two",
     },
@@ -92,6 +97,7 @@ ROWS = [
         "lang_confidence": None,
         "author": None,
         "published": None,
+        "truncated": True,  # a paywall prompt ended it
         "fetched_at": datetime(2026, 2, 1, 0, 0, 0),
         "content_hash": "h-three",
     },
@@ -124,6 +130,7 @@ ROWS = [
         "lang_confidence": 0.96,
         "author": None,
         "published": "2026-01-15",
+        "access": "paywalled",
         "fetched_at": datetime(2026, 1, 16, 6, 0, 0),
         "content_hash": "h-five",
     },
@@ -136,8 +143,9 @@ def archive(archive_url: str) -> str:
     url = archive_url
     engine = make_engine(url)
     with make_sessionmaker(engine).begin() as session:
-        for row in ROWS:
-            session.add(Article(**row))
+        for row in ROWS:  # as store_article writes them: the stated time's instant beside it
+            instants = {f"{k}_utc": utc_instant(row.get(k)) for k in ("published", "modified")}
+            session.add(Article(**row, **instants))
     engine.dispose()
     return url
 
@@ -259,6 +267,16 @@ def test_csv_round_trips_multiline_text(archive, tmp_path, capsys):
             {"http://b.test/hi/do.html", "http://c.test/hi/do-copy.html"},
         ),
         (["--date", "published", "--until", "2025-12-31"], {"http://a.test/en/one.html"}),
+        # Stated times compare as instants: 09:30+05:30 is 04:00Z (as text it sorts after 2026-01-14T05).
+        (
+            ["--date", "published", "--since", "2026-01-14T04:00:00Z", "--until", "2026-01-14T04:00:00Z"],
+            {"http://b.test/hi/do.html"},
+        ),
+        (["--date", "published", "--since", "2026-01-14T04:00:01Z", "--until", "2026-01-14"], set()),
+        (["--date", "modified", "--since", "2026-01-15T04:30:00Z"], {"http://b.test/hi/do.html"}),
+        (["--date", "modified", "--since", "2026-01-15T04:30:01Z"], set()),
+        # Not the truncated row nor the paywalled one.
+        (["--complete-only"], {"http://a.test/en/one.html", "http://b.test/hi/do.html"}),
     ],
 )
 def test_filters(archive, tmp_path, capsys, args, expected):
@@ -266,6 +284,49 @@ def test_filters(archive, tmp_path, capsys, args, expected):
     code, _, err = _run(capsys, "export", "--db", archive, "--out", str(out), *args)
     assert code == 0, err
     assert {r["url"] for r in _read_jsonl(out)} == expected
+
+
+def test_metadata_fields_are_typed_and_keep_the_stated_offset(archive, tmp_path, capsys):
+    out = tmp_path / "meta.parquet"
+    code, _, err = _run(capsys, "export", "--db", archive, "--out", str(out), "--fields", _META_FIELDS)
+    assert code == 0, err
+    table = pq.read_table(out)
+    schema = table.schema
+    assert schema.field("published").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("modified").type == pa.timestamp("us", tz="UTC")
+    assert schema.field("published_offset").type == pa.string()
+    assert schema.field("authors").type == pa.list_(pa.string())
+    assert schema.field("truncated").type == pa.bool_()
+    rows = {r["url"]: r for r in table.to_pylist()}
+    hindi = rows["http://b.test/hi/do.html"]
+    assert hindi["published"] == datetime(2026, 1, 14, 4, 0, tzinfo=UTC)
+    assert hindi["published_offset"] == "+05:30" and hindi["modified_offset"] == "+05:30"
+    assert hindi["modified"] == datetime(2026, 1, 15, 4, 30, tzinfo=UTC)
+    assert hindi["access"] == "free" and hindi["truncated"] is False and hindi["authors"] is None
+    one = rows["http://a.test/en/one.html"]
+    assert one["authors"] == ["Ann Smith"] and one["credit"] == ["Reuters"] and one["author"] == "Ann Smith"
+    assert one["published_offset"] is None and one["published_source"] == "json-ld"
+    assert one["access"] == "unknown"  # the column's default
+    assert rows["http://a.test/de/drei.html"]["truncated"] is True
+    # JSON Lines: UTC instants (a date alone stays a date), lists as arrays; CSV: arrays as JSON text.
+    code, _, err = _run(
+        capsys, "export", "--db", archive, "--out", str(tmp_path / "m.jsonl"), "--fields", _META_FIELDS
+    )
+    assert code == 0, err
+    lines = {r["url"]: r for r in _read_jsonl(tmp_path / "m.jsonl")}
+    assert lines["http://b.test/hi/do.html"]["published"] == "2026-01-14T04:00:00Z"
+    assert lines["http://a.test/en/one.html"]["published"] == "2025-12-31"
+    assert lines["http://a.test/en/one.html"]["authors"] == ["Ann Smith"]
+    code, _, err = _run(
+        capsys, "export", "--db", archive, "--out", str(tmp_path / "m.csv"), "--fields", _META_FIELDS
+    )
+    assert code == 0, err
+    with open(tmp_path / "m.csv", encoding="utf-8", newline="") as fh:
+        cells = {r["url"]: r for r in csv.DictReader(fh)}
+    assert json.loads(cells["http://a.test/en/one.html"]["credit"]) == ["Reuters"]
+
+
+_META_FIELDS = "url,author,authors,credit,published,published_offset,published_source,modified,modified_offset,access,truncated"
 
 
 def test_fields_choose_and_order_columns(archive, tmp_path, capsys):

@@ -20,6 +20,7 @@ from tests.conftest import REPO
 _DISTRIBUTION = {
     "scrapy": "scrapy",
     "trafilatura": "trafilatura",
+    "htmldate": "htmldate",
     "sqlalchemy": "sqlalchemy",
     "langdetect": "langdetect",
     "courlan": "courlan",

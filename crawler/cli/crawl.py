@@ -260,6 +260,30 @@ def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _report_health(db_url: str) -> None:
+    """A line naming the sites whose extraction figures moved with this crawl (``crawler health``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from archive.db import ArchiveError
+    from crawler.cli.health import flagged_line, flagged_since_last_crawl
+
+    try:
+        engine = open_archive(db_url, readonly=True)
+    except (ArchiveError, click.ClickException) as exc:
+        click.echo(f"Extraction health not checked: {exc}", err=True)
+        return
+    try:
+        with make_sessionmaker(engine)() as session:
+            flagged = flagged_since_last_crawl(session)
+    except SQLAlchemyError as exc:
+        click.echo(f"Extraction health not checked: {type(exc).__name__}", err=True)
+        return
+    finally:
+        engine.dispose()
+    if flagged:
+        click.echo(flagged_line(flagged))
+
+
 def report(result: CrawlResult, db_url: str) -> None:
     """Print the crawl's summary; fail with one line when nothing could be fetched at all."""
     fetched = result.count("discovery/html_pages") + result.count("skipped/non_html")
@@ -297,6 +321,7 @@ def report(result: CrawlResult, db_url: str) -> None:
         click.echo(f"Not fetched (disallowed by robots.txt): {robots}")
     if failed:
         click.echo("Failed: " + ", ".join(f"{k} {v}" for k, v in sorted(failed.items())))
+    _report_health(db_url)
     given = result.stats.get("reach/private_given")
     if given:
         click.echo(

@@ -77,10 +77,16 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--date",
     "date_field",
-    type=click.Choice(["fetched", "published"]),
+    type=click.Choice(["fetched", "published", "modified"]),
     default="fetched",
     show_default=True,
-    help="Which date --since/--until apply to.",
+    help="Which time --since/--until apply to: the fetch, or the publication or last change the page "
+    "states (compared as UTC instants; a date alone is its midnight UTC).",
+)
+@click.option(
+    "--complete-only",
+    is_flag=True,
+    help="Only whole articles: leave out those marked truncated or behind a paywall (access paywalled).",
 )
 @click.option("--min-words", type=click.IntRange(min=0), help="Only articles of at least N words.")
 @click.option(
@@ -113,6 +119,7 @@ def export_command(
     since: str | None,
     until: str | None,
     date_field: str,
+    complete_only: bool,
     min_words: int | None,
     fields: str | None,
     dedup: str,
@@ -142,6 +149,7 @@ def export_command(
         until=until_at,
         date_field=date_field,  # type: ignore[arg-type]
         min_words=min_words,
+        complete_only=complete_only,
     )
     engine = open_archive(db_url, readonly=True)
     err = Console(stderr=True)

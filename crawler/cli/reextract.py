@@ -97,6 +97,7 @@ def reextract(site: str | None, since: str | None, min_words: int, dry_run: bool
                         content_language=page.content_language,
                         content_type=page.content_type,
                         options=site_options[domain],
+                        fetched_at=page.fetched_at,
                     )
                     if article is None or word_count(article.text) < min_words:
                         failed += 1

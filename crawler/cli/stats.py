@@ -14,6 +14,7 @@ from archive.db import make_sessionmaker
 from archive.models import Article, CrawlRun
 from crawler.cli import cli
 from crawler.cli.common import db_option, open_archive
+from crawler.cli.health import flagged_line, flagged_since_last_crawl
 
 
 @cli.command()
@@ -31,6 +32,7 @@ def stats(db_url: str, runs: int) -> None:
             .order_by(Article.domain, func.count(Article.id).desc())
         ).all()
         last = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(runs)).all()
+        flagged = flagged_since_last_crawl(session)
     table = Table(title=f"{total} articles in {db_url}")
     for col in ("site", "lang", "articles", "words"):
         table.add_column(col, justify="right" if col in ("articles", "words") else "left")
@@ -38,6 +40,8 @@ def stats(db_url: str, runs: int) -> None:
         table.add_row(domain, lang or "?", str(count), str(words or 0))
     console.print(table)
     console.print(runs_table(last))
+    if flagged:
+        console.print(flagged_line(flagged), highlight=False, soft_wrap=True)
     console.print(RUNS_LEGEND, highlight=False, style="dim")
     for line in run_reasons(last):
         console.print(line, highlight=False)

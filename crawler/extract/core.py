@@ -7,10 +7,14 @@ input.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from lxml import etree
 
+from crawler.extract.access import page_access
+from crawler.extract.authors import page_authors
 from crawler.extract.blocks import extract_blocks
+from crawler.extract.dates import page_dates
 from crawler.extract.decode import load_page
 from crawler.extract.learning import SITE_LINES_REMOVED, removed_site_lines
 from crawler.extract.metadata import (
@@ -54,13 +58,22 @@ def extract(
     content_language: str | None = None,
     options: ExtractOptions | None = None,
     content_type: str | None = None,
+    fetched_at: datetime | None = None,
 ) -> Article | None:
     """Extract the clean article from ``html``; None when the page is not an article or is empty.
 
     ``content_language`` and ``content_type`` are the page's HTTP headers when known: the first is a
-    declared language, the second may name the charset of ``html`` bytes.
+    declared language, the second may name the charset of ``html`` bytes. ``fetched_at`` (naive UTC
+    or aware; default now) is when the page was fetched: no publication date is later.
     """
-    res = explain(html, url, content_language=content_language, options=options, content_type=content_type)
+    res = explain(
+        html,
+        url,
+        content_language=content_language,
+        options=options,
+        content_type=content_type,
+        fetched_at=fetched_at,
+    )
     return res if isinstance(res, Article) else None
 
 
@@ -71,11 +84,12 @@ def explain(
     content_language: str | None = None,
     options: ExtractOptions | None = None,
     content_type: str | None = None,
+    fetched_at: datetime | None = None,
 ) -> Article | Rejection:
     """As :func:`extract`, but a page with no article gives the :class:`Rejection` saying why."""
     opts = options or DEFAULT_OPTIONS
     try:
-        return _extract(html, url, content_language, content_type, opts)
+        return _extract(html, url, content_language, content_type, opts, fetched_at)
     except (ValueError, TypeError, etree.LxmlError, RecursionError) as exc:
         logger.warning("extraction failed for %s: %s", url, exc)
         return Rejection(Rejected.ERROR, f"{type(exc).__name__}: {exc}")
@@ -87,6 +101,7 @@ def _extract(
     content_language: str | None,
     content_type: str | None,
     opts: ExtractOptions,
+    fetched_at: datetime | None,
 ) -> Article | Rejection:
     tree = load_page(html, content_type)
     if tree is None:
@@ -118,9 +133,12 @@ def _extract(
     published = published_date(tree, meta)
     # The body never repeats the title, in any of the page's wordings of it (og, JSON-LD, <h1>...).
     blocks = drop_headlines(blocks, headline_variants(meta, title))
-    author = author_of(meta)
-    if author:
-        blocks = drop_author_notes(blocks, author)
+    byline = page_authors(meta, site_name, host, tree)
+    # The author's note at the end is found by the names the page's metadata gives (a visible byline's
+    # names would also drop the bios some sites count as article text).
+    named = author_of(meta)
+    if named:
+        blocks = drop_author_notes(blocks, named)
     blocks = drop_company_notes(blocks, [s for s in (site_name, meta.site_name) if s], host)
 
     lede, blocks = split_lede(tree, meta, title, blocks)
@@ -133,14 +151,26 @@ def _extract(
     verdict = not_article(tree, meta, url, published, prose, listing)
     if verdict is not None:
         return Rejection(verdict, f"{word_count(full)} words, longest run of prose {prose} words")
+    # The publication date as page-kind evidence is the structured one; the full reading (with
+    # offsets, modified, htmldate's fallback) is for articles only.
+    dates = page_dates(tree, meta, url, fetched_at)
+    kept = {b.text for b in blocks}
+    last = max((i for i, b in enumerate(raw_blocks) if b.text in kept), default=len(raw_blocks) - 1)
+    access = page_access(meta, word_count(full), [b.text for b in raw_blocks[last + 1 :]])
     declared = declared_lang(meta, content_language)
     lang, conf, source = detect_language(full, declared) if opts.detect_lang else (None, None, None)
     return Article(
         title=title,
         lede=lede,
         body=body,
-        author=author,
-        published=published,
+        author=byline.joined,
+        published=dates.published,
+        modified=dates.modified,
+        published_source=dates.published_source,
+        authors=byline.authors,
+        credit=byline.credit,
+        access=access.access,
+        truncated=access.truncated,
         site_name=site_name,
         canonical_url=meta.canonical or url,
         lang=lang,

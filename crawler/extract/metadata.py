@@ -62,7 +62,12 @@ class PageMeta:
     ld_lang: str | None = None
     ld_type: str | None = None
     ld_author: str | None = None
+    ld_authors: list[Any] = field(default_factory=list)  # the article's JSON-LD author values, as given
     ld_date: str | None = None
+    ld_modified: str | None = None
+    ld_free: bool | None = None  # isAccessibleForFree of the article object
+    ld_paywalled_part: bool = False  # a hasPart block not free to read (with its cssSelector)
+    ld_word_count: int | None = None
     description: str | None = None
     og_description: str | None = None
     og_type: str | None = None
@@ -71,8 +76,11 @@ class PageMeta:
     og_locale: str | None = None
     canonical: str | None = None
     meta_date: str | None = None
+    meta_dates: dict[str, str] = field(default_factory=dict)  # date <meta> key -> its first content
     meta_author: str | None = None
+    meta_authors: list[str] = field(default_factory=list)  # every author <meta> content, in order
     ld_publisher: str | None = None
+    ld_ids: dict[str, dict[str, Any]] = field(default_factory=dict)  # JSON-LD objects by their @id
     ld_other: set[str] = field(default_factory=set)  # non-article JSON-LD types on the page
 
 
@@ -94,7 +102,32 @@ _DATE_KEYS = {
     "published_time",
     "cxenseparse:recs:publishtime",
 }
-_AUTHOR_KEYS = {"author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl"}
+# Where the page says when it was last changed.
+_MODIFIED_KEYS = {
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dc.date.modified",
+    "dcterms.modified",
+    "last-modified",
+    "lastmod",
+    "article.updated",
+    "parsely-updated",
+}
+_AUTHOR_KEYS = {
+    "author",
+    "article:author",
+    "dc.creator",
+    "parsely-author",
+    "sailthru.author",
+    "byl",
+    "twitter:misc:written by",
+    "dcsext.author",
+}
+# twitter:labelN naming what twitter:dataN holds: the author.
+_AUTHOR_LABEL_RE = re.compile(
+    r"^(?:written by|author|verfasst von|autor|auteur|escrito por|scritto da)", re.IGNORECASE
+)
 _DATE_RE = re.compile(r"((?:19|20)\d\d)-?([01]\d)-?([0-3]\d)")
 
 
@@ -154,8 +187,13 @@ def read_meta(tree: HtmlElement) -> PageMeta:
     title = next(tree.iterdescendants("title"), None)
     if title is not None:
         meta.title_tag = title.text_content()
+    labels: dict[str, str] = {}
     for el in tree.iterdescendants("meta"):
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        if key.startswith("twitter:label") and el.get("content"):
+            labels[key.removeprefix("twitter:label")] = el.get("content") or ""
+        elif key.startswith("twitter:data") and _AUTHOR_LABEL_RE.match(labels.get(key[12:], "")):
+            key = "author"
         content = el.get("content")
         if not key or not content:
             if (el.get("http-equiv") or "").lower() == "content-language" and content:
@@ -175,10 +213,15 @@ def read_meta(tree: HtmlElement) -> PageMeta:
             meta.og_locale = meta.og_locale or content
         elif key == "og:type":
             meta.og_type = meta.og_type or content
-        elif key in _DATE_KEYS:
-            meta.meta_date = meta.meta_date or iso_date(content)
+        elif key in _DATE_KEYS or key in _MODIFIED_KEYS:
+            if key in _DATE_KEYS:
+                meta.meta_date = meta.meta_date or iso_date(content)
+            meta.meta_dates.setdefault(key, content)
         elif key in _AUTHOR_KEYS and "://" not in content:
             meta.meta_author = meta.meta_author or content
+            if el.get("itemprop") and not (el.get("name") or el.get("property")):
+                continue  # microdata in the body: an image's or a quote's author as often as the article's
+            meta.meta_authors.append(content)
     for link in tree.iterdescendants("link"):
         if (link.get("rel") or "").lower() == "canonical" and link.get("href"):
             meta.canonical = link.get("href")
@@ -195,6 +238,8 @@ def read_meta(tree: HtmlElement) -> PageMeta:
         except ValueError:
             continue
         for obj in _ld_objects(data):
+            if isinstance(obj.get("@id"), str):
+                meta.ld_ids.setdefault(obj["@id"], obj)
             types = _ld_types(obj)
             if not types & _ARTICLE_TYPES:
                 meta.ld_other |= types
@@ -209,14 +254,53 @@ def read_meta(tree: HtmlElement) -> PageMeta:
                 meta.ld_description = _ld_text(obj.get("description")) or meta.ld_description
                 meta.ld_lang = _ld_text(obj.get("inLanguage")) or meta.ld_lang
                 meta.ld_author = _ld_author(obj.get("author")) or meta.ld_author
-                meta.ld_date = _ld_text(obj.get("datePublished")) or meta.ld_date
+                meta.ld_date = _ld_text(obj.get("datePublished") or obj.get("dateCreated")) or meta.ld_date
+                meta.ld_modified = _ld_text(obj.get("dateModified")) or meta.ld_modified
+                if obj.get("author"):
+                    authors = obj["author"]
+                    meta.ld_authors = authors if isinstance(authors, list) else [authors]
+                free = _ld_bool(obj.get("isAccessibleForFree"))
+                meta.ld_free = free if free is not None else meta.ld_free
+                meta.ld_paywalled_part = meta.ld_paywalled_part or _paywalled_part(obj.get("hasPart"))
+                meta.ld_word_count = _ld_int(obj.get("wordCount")) or meta.ld_word_count
                 meta.ld_publisher = _ld_text(obj.get("publisher")) or meta.ld_publisher
     for f in fields(meta):
         value = getattr(meta, f.name)
         if isinstance(value, str):
             setattr(meta, f.name, html_text(value))
     meta.h1 = [html_text(h) for h in meta.h1]
+    meta.meta_authors = [html_text(a) for a in meta.meta_authors]
     return meta
+
+
+def _ld_bool(value: Any) -> bool | None:
+    """A JSON-LD boolean (``true``, ``"True"``, ``"false"``...), None when absent or not a boolean."""
+    if isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _ld_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and value > 0:
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip()) or None
+    return None
+
+
+def _paywalled_part(value: Any) -> bool:
+    """Whether a JSON-LD ``hasPart`` names a block of the page that is not free (Google's paywall markup)."""
+    parts = value if isinstance(value, list) else [value]
+    return any(
+        isinstance(p, dict) and _ld_bool(p.get("isAccessibleForFree")) is False and bool(p.get("cssSelector"))
+        for p in parts
+    )
 
 
 def published_date(tree: HtmlElement, meta: PageMeta) -> str | None:
@@ -257,5 +341,7 @@ def site_name_of(meta: PageMeta) -> str | None:
 
 
 def author_of(meta: PageMeta) -> str | None:
-    """The article's author as the page gives it (JSON-LD, else a meta tag), clean."""
+    """The article's author as the page's metadata gives it (JSON-LD names joined, else the first author
+    meta tag), clean: what an author's note names. The article's authors are
+    :func:`crawler.extract.authors.page_authors`'s."""
     return clean_text(meta.ld_author or meta.meta_author or "") or None

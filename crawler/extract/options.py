@@ -7,7 +7,7 @@ from dataclasses import dataclass
 __all__ = ["DEFAULT_OPTIONS", "EXTRACTOR_VERSION", "ExtractOptions"]
 
 # Bump whenever the output for the same input changes; stored with each row for re-extraction.
-EXTRACTOR_VERSION = "20"
+EXTRACTOR_VERSION = "21"
 
 
 @dataclass(frozen=True)
