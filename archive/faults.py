@@ -54,10 +54,10 @@ def fault_kind(exc: BaseException) -> str | None:
     return _SQLSTATE.get(state) if isinstance(state, str) else None
 
 
-def _describe(kind: str, exc: BaseException, waited: float) -> str:
+def _describe(kind: str, exc: BaseException, wait: float) -> str:
     detail = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
     if kind == LOCKED:
-        return f"the archive was locked by another writer for more than {waited:.0f} s ({detail})"
+        return f"the archive was locked by another writer for more than {wait:.0f} s ({detail})"
     if kind == FULL:
         return f"the archive's disk is full ({detail}); free space and run the crawl again to continue"
     return f"the archive cannot be written ({detail})"
@@ -79,7 +79,7 @@ def retry_while_locked(fn: Callable[[], T], *, wait: float, sleep: Callable[[flo
                 raise
             waited = time.monotonic() - start
             if kind != LOCKED or waited >= wait:
-                raise StorageFault(kind, _describe(kind, exc, waited)) from exc
+                raise StorageFault(kind, _describe(kind, exc, wait)) from exc
             if not warned:
                 logger.warning("the archive is locked by another writer; waiting up to %.0f s", wait)
                 warned = True
