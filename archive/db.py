@@ -34,7 +34,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -365,7 +365,8 @@ def upgrade(url: str) -> tuple[str | None, str]:
             before = state.revision
             if state.kind == "legacy":
                 _check_legacy_columns(conn, where)
-                Base.metadata.create_all(conn)  # what opening it did before migrations
+                # What opening it did before migrations, for the tables of that time.
+                Base.metadata.create_all(conn, tables=_first_revision_tables())
                 command.stamp(_config(conn), FIRST_REVISION)
                 before = "legacy"
             command.upgrade(_config(conn), "head")
@@ -379,20 +380,45 @@ def upgrade(url: str) -> tuple[str | None, str]:
     return before, after or head_revision()
 
 
+@functools.cache
+def _first_revision_columns() -> dict[str, frozenset[str]]:
+    """The tables of revision 0001 and their columns (a legacy archive has that schema), read from
+    an in-memory SQLite database migrated to that revision: later revisions add tables and columns
+    that a legacy archive lacks and the upgrade adds."""
+    engine = create_engine("sqlite://")
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_config(conn), FIRST_REVISION)
+            inspector = inspect(conn)
+            return {
+                table.name: frozenset(col["name"] for col in inspector.get_columns(table.name))
+                for table in Base.metadata.sorted_tables
+                if inspector.has_table(table.name)
+            }
+    finally:
+        engine.dispose()
+
+
 def _check_legacy_columns(conn: Connection, where: str) -> None:
     """Refuse to stamp an archive whose tables lack columns of revision 0001."""
     inspector = inspect(conn)
     missing = []
-    for table in Base.metadata.sorted_tables:
-        if not inspector.has_table(table.name):
+    for table, columns in _first_revision_columns().items():
+        if not inspector.has_table(table):
             continue
-        have = {col["name"] for col in inspector.get_columns(table.name)}
-        missing += [f"{table.name}.{col.name}" for col in table.columns if col.name not in have]
+        have = {col["name"] for col in inspector.get_columns(table)}
+        missing += [f"{table}.{name}" for name in sorted(columns - have)]
     if missing:
         raise SchemaError(
             f"the archive {where} is older than any schema this crawler can upgrade "
             f"(missing columns: {', '.join(missing[:5])})"
         )
+
+
+def _first_revision_tables() -> list[Table]:
+    """The models' tables that revision 0001 has (later ones are made by their own migrations)."""
+    first = _first_revision_columns()
+    return [table for table in Base.metadata.sorted_tables if table.name in first]
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction can simply be run again.
