@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["Article", "FetchFailed", "NotModifiedPage", "RawPage"]
+__all__ = ["HTML_TYPES", "Article", "FetchFailed", "NotModifiedPage", "RawPage", "is_html"]
+
+# Content types of pages (a crawl's responses, a WARC's response records) that may be articles.
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    """A page by its content type, or one without a type whose first kilobyte holds ``<html``."""
+    ctype = (content_type or "").lower()
+    return any(t in ctype for t in HTML_TYPES) or (not ctype and b"<html" in body[:1024].lstrip().lower())
 
 
 @dataclass

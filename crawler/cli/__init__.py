@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "boilerplate",
     "db",
     "enqueue",
+    "ingest",
 )
 
 
