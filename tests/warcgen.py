@@ -48,7 +48,9 @@ def _record_bytes(build) -> bytes:  # type: ignore[no-untyped-def]
     """One gzip member: the record ``build(writer)`` writes."""
     out = io.BytesIO()
     writer = WARCWriter(out, gzip=True)
-    writer.write_record(build(writer))
+    record = build(writer)
+    writer.write_record(record)
+    record.raw_stream.close()  # warcio spools the payload to a temporary file to digest it
     return out.getvalue()
 
 
