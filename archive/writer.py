@@ -74,7 +74,16 @@ def article_record(
         "content_type": page.content_type,
         "content_language": page.content_language,
         "html_z": html_z,
+        **_warc_columns(page.warc_record),
     }
+
+
+def _warc_columns(location: tuple[str, int, str, str | None] | None) -> dict[str, Any]:
+    """The ``articles.warc_*`` columns of a page's WARC record (none when it has no record)."""
+    if location is None:
+        return {}
+    file, offset, record_id, digest = location
+    return {"warc_file": file, "warc_offset": offset, "warc_record_id": record_id, "payload_digest": digest}
 
 
 class SiteLines:

@@ -34,6 +34,9 @@ class RawPage:
     content_language: str | None = None
     fetched_at: datetime | None = None
     source: str | None = None  # how it was discovered: start, link, sitemap, feed, seed
+    # Where its WARC record lives (archive.warc.WarcLocation: file, offset, record id, payload digest),
+    # when the crawl writes WARC files (ARCHIVE_WARC_DIR) or the page was read from one (crawler ingest).
+    warc_record: tuple[str, int, str, str | None] | None = None
 
 
 @dataclass

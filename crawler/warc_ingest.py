@@ -395,6 +395,7 @@ class _Ingest:
             content_language=entry.content_language,
             fetched_at=entry.date or utcnow(),
             source="warc",
+            warc_record=(path, entry.offset, entry.record_id or "", entry.payload_digest),
         )
         record = article_record(
             page,
@@ -402,12 +403,6 @@ class _Ingest:
             extractor_version=EXTRACTOR_VERSION,
             keep_html=options.keep_html,
             extraction=extraction,
-        )
-        record.update(
-            warc_file=path,
-            warc_offset=entry.offset,
-            warc_record_id=entry.record_id,
-            payload_digest=entry.payload_digest,
         )
         learn = extraction.lines if options.learn_boilerplate else None
         outcome = await self.writer.write(entry.url, lambda session: store_record(session, record, learn))

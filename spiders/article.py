@@ -374,6 +374,7 @@ class ArticleSpider(scrapy.Spider):
             content_language=_header(headers, b"Content-Language"),
             fetched_at=_utcnow(),
             source=response.meta.get("source"),
+            warc_record=response.meta.get("warc_record"),
         )
 
     def _links(self, response: Response) -> Iterator[scrapy.Request]:
