@@ -266,3 +266,142 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def surt(url: str) -> str:
+    """The SURT form CDXJ indexes sort by: ``https://www.Example.com/a?b`` -> ``com,example)/a?b``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if not host.replace(".", "").isdigit():  # an IPv4 address is not reversed
+        host = ",".join(reversed(host.split(".")))
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    key = host + ")" + (parts.path or "/").lower()
+    return key + (f"?{parts.query.lower()}" if parts.query else "")
+
+
+def _copy_record(path: str, offset: int) -> bytes:
+    """The bytes of the record (gzip member) at ``offset`` of a WARC file, as they are."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        records = ArchiveIterator(fh)
+        record = next(iter(records))
+        if record.rec_type != "response":
+            raise ValueError(
+                f"the record at offset {offset} of {path} is a {record.rec_type}, not a response"
+            )
+        records.read_to_end()
+        length = records.get_record_length()
+        fh.seek(offset)
+        data = fh.read(length)
+    if not data.startswith(b"\x1f\x8b"):  # a record of an uncompressed WARC: gzip it on its own
+        import gzip
+
+        data = gzip.compress(data)
+    return data
+
+
+def export_warc(
+    session: Any, out: str | os.PathLike[str], flt: Any = None, *, dedup_exact: bool = True
+) -> dict[str, int]:
+    """Write the pages of the selected articles (``archive.export.ExportFilter``) as one WARC file,
+    and its CDXJ index beside it (``OUT.cdxj``).
+
+    A row with a WARC record (``warc_file``, ``warc_offset``) gets that record copied byte for byte
+    (its digests stay valid); one with a stored page only (``article_pages``) gets a response record
+    made of it. Both files are written under temporary names and renamed when complete. Returns
+    counts: ``records`` written, ``no_page`` (rows with neither, skipped), ``missing`` (WARC record
+    gone or unreadable, skipped).
+    """
+    from archive.export import ExportFilter, _file_mode, _query, _temp_path
+    from archive.models import ArticlePage
+    from archive.store import decompress_html
+
+    target = Path(out)
+    columns = ("id", "url", "fetched_at", "http_status", "warc_file", "warc_offset")
+    stmt = _query(flt or ExportFilter(), columns, dedup_exact=dedup_exact)
+    counts = {"records": 0, "no_page": 0, "missing": 0}
+    index: list[str] = []
+    temp = _temp_path(target)
+    cdx_target = target.with_name(target.name + ".cdxj")
+    cdx_temp = _temp_path(cdx_target)
+    try:
+        with open(temp, "wb") as fh:
+            writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+            writer.write_record(
+                writer.create_warcinfo_record(
+                    target.name, {"software": "news-archiver export", "format": "WARC File Format 1.1"}
+                )
+            )
+            for row in session.execute(stmt).all():
+                offset = fh.tell()
+                data: bytes | None = None
+                if row.warc_file and row.warc_offset is not None:
+                    try:
+                        data = _copy_record(row.warc_file, row.warc_offset)
+                    except (OSError, ValueError, StopIteration, ArchiveLoadFailed) as exc:
+                        logger.warning("%s: WARC record unreadable (%s)", row.url, exc)
+                if data is not None:
+                    fh.write(data)
+                else:
+                    page = session.get(ArticlePage, row.id)
+                    if page is None:
+                        counts["missing" if row.warc_file else "no_page"] += 1
+                        continue
+                    headers = [("Content-Type", page.content_type or "text/html")]
+                    if page.content_language:
+                        headers.append(("Content-Language", page.content_language))
+                    body = decompress_html(page.html_z)
+                    headers.append(("Content-Length", str(len(body))))
+                    status = row.http_status or 200
+                    http = StatusAndHeaders(f"{status} {_reason(status)}", headers, protocol="HTTP/1.1")
+                    record = writer.create_warc_record(
+                        page.final_url or row.url,
+                        "response",
+                        payload=io.BytesIO(body),
+                        http_headers=http,
+                        warc_headers_dict={"WARC-Date": _warc_date(page.fetched_at or row.fetched_at)},
+                    )
+                    writer.write_record(record)
+                    record.raw_stream.close()
+                counts["records"] += 1
+                fh.flush()  # read back for its index line
+                index.append(_cdxj_line(temp, offset, fh.tell() - offset, target.name))
+        with open(cdx_temp, "w", encoding="utf-8") as cdx:
+            cdx.writelines(line + "\n" for line in sorted(index))
+        os.chmod(temp, _file_mode(target))
+        os.chmod(cdx_temp, _file_mode(cdx_target))
+        os.replace(temp, target)
+        os.replace(cdx_temp, cdx_target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        cdx_temp.unlink(missing_ok=True)
+        raise
+    return counts
+
+
+def _cdxj_line(path: Path, offset: int, length: int, filename: str) -> str:
+    """The CDXJ line (pywb's format) of the response record just written at ``offset``."""
+    import json
+
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        record = next(iter(ArchiveIterator(fh)))
+        headers = record.rec_headers
+        url = headers.get_header("WARC-Target-URI")
+        stamp = "".join(ch for ch in (headers.get_header("WARC-Date") or "") if ch.isdigit())[:14]
+        fields = {
+            "url": url,
+            "mime": (record.http_headers.get_header("Content-Type") or "").split(";")[0].strip(),
+            "status": record.http_headers.get_statuscode(),
+            "digest": headers.get_header("WARC-Payload-Digest"),
+            "length": str(length),
+            "offset": str(offset),
+            "filename": filename,
+        }
+    return f"{surt(url)} {stamp} {json.dumps(fields)}"
