@@ -27,7 +27,7 @@ import logging
 import os
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import IO, Any
@@ -342,12 +342,13 @@ class _Ingest:
         self.workers = options.workers or os.cpu_count() or 1
         self.writer = BatchWriter(Session, batch_size=options.batch_size, batch_seconds=options.batch_seconds)
         self.site_lines = SiteLines(Session if options.learn_boilerplate else None)
+        self.queue_size = options.queue_size or 2 * self.workers
+        self.extracting = asyncio.Semaphore(self.queue_size)
         self.pool: ExtractionPool | None = None
         self.run_id = 0
 
-    async def _fail(
-        self, counts: FileCounts, url: str, reason: str, status: int | None, detail: str | None
-    ) -> None:
+    async def _fail(self, url: str, reason: str, status: int | None, detail: str | None) -> None:
+        """Record a page that is not archived, and why, in fetch_failures (as a crawl does)."""
         await self.writer.write(
             url,
             lambda session: record_failure(
@@ -360,17 +361,19 @@ class _Ingest:
         assert self.pool is not None and entry.url is not None
         options = self.options
         lines = self.site_lines.lines_for(domain_of(entry.url))
-        future = self.pool.submit(
-            entry.payload,
-            entry.url,
-            content_language=entry.content_language,
-            content_type=entry.content_type,
-            options=ExtractOptions(site_boilerplate=lines) if lines else None,
-            keep_html=options.keep_html,
-            learn_lines=options.learn_boilerplate,
-        )
         try:
-            extraction: Extraction | None = await asyncio.wrap_future(future)
+            # At most queue_size pages in the pool at once; the writes that follow wait apart from it.
+            async with self.extracting:
+                future = self.pool.submit(
+                    entry.payload,
+                    entry.url,
+                    content_language=entry.content_language,
+                    content_type=entry.content_type,
+                    options=ExtractOptions(site_boilerplate=lines) if lines else None,
+                    keep_html=options.keep_html,
+                    learn_lines=options.learn_boilerplate,
+                )
+                extraction: Extraction | None = await asyncio.wrap_future(future)
         except TaskTimeout as exc:
             return await self._failed(counts, entry, Reason.EXTRACT_TIMEOUT, str(exc))
         except TaskMemory as exc:
@@ -380,7 +383,7 @@ class _Ingest:
         if extraction is None or extraction.words < options.min_words:
             reason = Reason.NOT_ARTICLE if extraction is None else Reason.EMPTY_BODY
             counts.skipped[reason] += 1
-            return await self._fail(counts, entry.url, reason, entry.status, None)
+            return await self._fail(entry.url, reason, entry.status, None)
         if options.langs and extraction.article.lang not in options.langs:
             counts.skipped[Reason.FILTERED] += 1
             return None
@@ -412,7 +415,7 @@ class _Ingest:
             counts.changed += 1
         elif outcome == DUPLICATE:
             counts.skipped[Reason.DUPLICATE] += 1
-            await self._fail(counts, entry.url, Reason.DUPLICATE, entry.status, None)
+            await self._fail(entry.url, Reason.DUPLICATE, entry.status, None)
         else:
             counts.unchanged += 1
         return None
@@ -421,7 +424,7 @@ class _Ingest:
         assert entry.url is not None
         logger.warning("%s: %s (%s)", reason, entry.url, (detail.strip().splitlines() or ["?"])[-1])
         counts.failures[reason] += 1
-        await self._fail(counts, entry.url, reason, entry.status, detail[-2000:])
+        await self._fail(entry.url, reason, entry.status, detail[-2000:])
 
     async def ingest_file(
         self, path: str, size: int, digest: str, total: FileCounts, budget: list[int]
@@ -442,15 +445,23 @@ class _Ingest:
             session.flush()
             file_id = row.id
         counts = FileCounts()
-        slots = asyncio.Semaphore(self.options.queue_size or 2 * self.workers)
+        # Records in hand at once: enough to fill a write batch while the pool is kept busy.
+        in_flight = asyncio.Semaphore(self.options.batch_size + self.queue_size)
         tasks: set[asyncio.Task[None]] = set()
         complete = True
 
-        async def run(entry: WarcEntry) -> None:
-            try:
-                await self._page(entry, path, counts)
-            finally:
-                slots.release()
+        async def spawn(work: Coroutine[Any, Any, None]) -> None:
+            await in_flight.acquire()
+
+            async def run() -> None:
+                try:
+                    await work
+                finally:
+                    in_flight.release()
+
+            task = asyncio.create_task(run())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
         for item in read_records(path, max_size=self.options.max_size):
             if budget[0] <= 0:
@@ -458,11 +469,13 @@ class _Ingest:
                 break
             budget[0] -= 1
             counts.records += 1
+            if self.on_progress is not None and counts.records % 50 == 0:
+                self.on_progress(path, counts, total)
             if isinstance(item, CorruptRecord):
                 logger.warning("%s: corrupt record at offset %d (%s)", path, item.offset, item.error)
                 counts.failures[Reason.CORRUPT_RECORD] += 1
                 where = f"{path}#{item.offset}"
-                await self._fail(counts, where, Reason.CORRUPT_RECORD, None, item.error[:2000])
+                await spawn(self._fail(where, Reason.CORRUPT_RECORD, None, item.error[:2000]))
                 continue
             if item.rec_type in ("response", "revisit") and item.status is not None:
                 counts.responses += 1
@@ -470,14 +483,9 @@ class _Ingest:
             if reason is not None:
                 counts.skipped[reason] += 1
                 if (reason in _PAGE_REASONS or reason.startswith("http_")) and item.url:
-                    await self._fail(counts, item.url, reason, item.status, item.content_type)
+                    await spawn(self._fail(item.url, reason, item.status, item.content_type))
                 continue
-            await slots.acquire()
-            task = asyncio.create_task(run(item))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            if self.on_progress is not None and counts.records % 50 == 0:
-                self.on_progress(path, counts, total)
+            await spawn(self._page(item, path, counts))
         results = await asyncio.gather(*tasks, return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         total.add(counts)
