@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import make_sessionmaker
 from crawler.cli import cli
@@ -197,6 +198,13 @@ def ingest(
         result = run_ingest(
             paths, make_sessionmaker(engine), options, on_progress=progress, arguments=arguments
         )
+    except OSError as exc:
+        raise click.ClickException(
+            f"ingest stopped: {exc.filename or ''} {exc.strerror or exc}".strip()
+        ) from exc
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc.__class__.__name__
+        raise click.ClickException(f"ingest stopped: cannot write the archive {db_url}: {reason}") from exc
     finally:
         progress.stop()
         engine.dispose()
