@@ -110,7 +110,7 @@ def _warc_date(value: str | None) -> datetime | None:
 def _one_line(exc: BaseException) -> str:
     """An error as one short printable line (warcio quotes the bytes it could not parse)."""
     text = " ".join((str(exc) or type(exc).__name__).split())
-    return text.encode("ascii", "backslashreplace").decode("ascii")[:200]
+    return "".join(ch if ch.isprintable() and ch.isascii() else ascii(ch)[1:-1] for ch in text)[:200]
 
 
 def _sha1_digest(data: bytes) -> str:

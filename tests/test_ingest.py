@@ -255,3 +255,28 @@ def test_paths_from_standard_input(tmp_path: Path):
     )
     assert proc.returncode == 0 and "Ingested 2 WARC files" in proc.stdout, proc.stderr
     assert _query(db, "SELECT count(*) FROM articles") == [(6,)]
+
+
+def test_ingest_into_sqlite_and_postgresql_alike(archive_url: str, tmp_path: Path):
+    """The same file into either archive: the same rows, the same counts; a second ingest reads nothing."""
+    from sqlalchemy import create_engine, text
+
+    warc = warcgen.mixed_file(tmp_path / "mixed.warc.gz")
+    for _ in range(2):
+        proc = run_cli("ingest", str(warc), "--db", archive_url, *FAST, timeout=180)
+        assert proc.returncode == 0, proc.stderr
+    assert "Already ingested, not read again: 1 file" in proc.stdout
+    engine = create_engine(archive_url)
+    try:
+        with engine.connect() as conn:
+            urls = {u for (u,) in conn.execute(text("SELECT url FROM articles"))}
+            runs = conn.execute(text("SELECT archived, failed FROM crawl_runs ORDER BY id")).all()
+            failures = dict(
+                conn.execute(text("SELECT reason, count(*) FROM fetch_failures GROUP BY reason")).all()
+            )
+    finally:
+        engine.dispose()
+    assert urls == {p.url for p in warcgen.ARTICLES}
+    assert [tuple(r) for r in runs] == [(6, 1), (0, 0)]
+    # The corrupt record's error (warcio quotes the bytes it read, NULs included) is stored as text.
+    assert failures == {"corrupt_record": 1, "http_404": 1, "non_html": 1, "truncated": 1}
