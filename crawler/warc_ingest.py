@@ -578,7 +578,10 @@ async def _ingest(
                 result.stopped_early = True
                 reason = "max_records"
                 break
-    except BaseException:
+    except Exception:
+        reason = "failed"
+        raise
+    except BaseException:  # Ctrl-C (KeyboardInterrupt, or the loop's task cancelled)
         reason = "interrupted"
         raise
     finally:
