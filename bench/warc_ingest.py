@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.throughput import (  # noqa: E402
+from bench.throughput import (
     CORPUS,
     BenchSite,
     MemorySampler,
@@ -49,10 +49,14 @@ def write_warc(site: BenchSite, path: Path) -> int:
         for page in paths:
             status, ctype, body = site.body(page)
             url = site.url + page
-            request = StatusAndHeaders(f"GET {page} HTTP/1.1", [("Host", url.split("/")[2])], is_http_request=True)
+            request = StatusAndHeaders(
+                f"GET {page} HTTP/1.1", [("Host", url.split("/")[2])], is_http_request=True
+            )
             writer.write_record(writer.create_warc_record(url, "request", http_headers=request))
             http = StatusAndHeaders(
-                f"{status} OK", [("Content-Type", ctype), ("Content-Length", str(len(body)))], protocol="HTTP/1.1"
+                f"{status} OK",
+                [("Content-Type", ctype), ("Content-Length", str(len(body)))],
+                protocol="HTTP/1.1",
             )
             record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http)
             writer.write_record(record)
@@ -76,7 +80,9 @@ def run_ingest(warc: Path, db: Path, site_url: str) -> dict[str, float]:
         raise RuntimeError(f"ingest failed ({proc.returncode}): {err[-2000:]}")
     con = sqlite3.connect(db)
     try:
-        archived = con.execute("SELECT count(*) FROM articles WHERE url LIKE ?", (f"{site_url}/news/%",)).fetchone()[0]
+        archived = con.execute(
+            "SELECT count(*) FROM articles WHERE url LIKE ?", (f"{site_url}/news/%",)
+        ).fetchone()[0]
         records = con.execute("SELECT records FROM warc_files").fetchone()[0]
     finally:
         con.close()
