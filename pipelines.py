@@ -12,101 +12,53 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session
 
-from archive.boilerplate import learned_lines, record_lines
-from archive.db import ArchiveError, make_engine, make_sessionmaker, run_transaction
+from archive.db import ArchiveError, make_engine, make_sessionmaker
 from archive.export import json_record_from_article
-from archive.faults import StorageFault, retry_while_locked
+from archive.faults import StorageFault
 from archive.store import (
     DUPLICATE,
     NEW,
     UNCHANGED,
-    compress_html,
-    content_hash,
-    extraction_columns,
     finish_run,
     mark_checked,
     record_failure,
     start_run,
-    store_article,
     utcnow,
 )
-from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, extract, lines_for_learning
+from archive.writer import BatchWriter, SiteLines, store_record
+from archive.writer import article_record as build_record
+from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, lines_for_learning
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
 from crawler.pool import ExtractionPool, TaskFailed, TaskMemory, TaskTimeout, use_batch_scheduling
-from crawler.text import word_count
+from crawler.reasons import SKIP_REASONS, Reason
+from crawler.urls import domain_of
+from crawler.worker import Extraction, extract_page
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
-from crawler.reasons import SKIP_REASONS, Reason
-from crawler.urls import domain_of
+
+__all__ = [
+    "Dropped",
+    "ExtractPipeline",
+    "ExtractedPage",
+    "Extraction",
+    "RecordPipeline",
+    "StorePipeline",
+    "article_record",
+    "extract_page",
+    "run_counts",
+]
 
 logger = logging.getLogger(__name__)
-
-# Reasons an item is dropped; each is a stats counter and a key of crawl_runs.skipped.
-
-
-@dataclass
-class Extraction:
-    """What an extraction worker sends back for a page: the article and what the archive needs of
-    it, computed there rather than in the crawl process (whose one thread runs the whole crawl)."""
-
-    article: Article
-    words: int
-    text_hash: str
-    lines: list[str] | None = None  # lines_for_learning, when boilerplate learning is on
-    html_z: bytes | None = None  # the raw page compressed for article_pages, when it is kept
-
-    @classmethod
-    def of(
-        cls, article: Article, html: bytes, *, keep_html: bool = False, learn_lines: bool = False
-    ) -> Extraction:
-        """What the archive needs of ``article``, extracted from the raw page ``html``."""
-        text = article.text
-        return cls(
-            article=article,
-            words=word_count(text),
-            text_hash=content_hash(text),
-            lines=lines_for_learning(article) if learn_lines else None,
-            html_z=compress_html(html) if keep_html else None,
-        )
-
-
-def extract_page(
-    html: bytes,
-    url: str,
-    *,
-    content_language: str | None = None,
-    content_type: str | None = None,
-    options: ExtractOptions | None = None,
-    keep_html: bool = False,
-    learn_lines: bool = False,
-    fetched_at: datetime | None = None,
-) -> Extraction | None:
-    """Run in an extraction worker: :func:`crawler.extract.extract` and the per-article work that
-    follows it (word count, content hash, lines to learn from, compressed raw page). ``fetched_at``:
-    when the page was fetched (no publication date is later)."""
-    article = extract(
-        html,
-        url,
-        content_language=content_language,
-        content_type=content_type,
-        options=options,
-        fetched_at=fetched_at,
-    )
-    if article is None:
-        return None
-    return Extraction.of(article, html, keep_html=keep_html, learn_lines=learn_lines)
 
 
 @dataclass
@@ -185,7 +137,7 @@ class ExtractPipeline:
             func=extract_page,
             timeout=self.timeout,
             max_tasks_per_worker=self.max_pages,
-            preload=["pipelines", "crawler.pool_warmup"],
+            preload=["crawler.worker", "crawler.pool_warmup"],
             max_memory=self.max_memory or None,
         )
 
@@ -236,16 +188,11 @@ class ExtractPipeline:
 
 
 class SiteLinesCache:
-    """Per-site boilerplate lines learned in the archive, for the extractor's options.
-
-    Read once per site and again every ``refresh`` pages of it, so that what a crawl learns
-    is used while it goes on, at the cost of one small query per site now and then.
-    """
+    """Per-site boilerplate lines learned in the archive (:class:`archive.writer.SiteLines`), as the
+    extractor's options."""
 
     def __init__(self, url: str | None, refresh: int = 50) -> None:
-        self.Session = make_sessionmaker(make_engine(url)) if url else None
-        self.refresh = refresh
-        self._cache: dict[str, tuple[int, ExtractOptions | None]] = {}
+        self.lines = SiteLines(make_sessionmaker(make_engine(url)) if url else None, refresh)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SiteLinesCache:
@@ -256,57 +203,18 @@ class SiteLinesCache:
             return cls(None)
 
     def options_for(self, domain: str) -> ExtractOptions | None:
-        if self.Session is None:
-            return None
-        seen, options = self._cache.get(domain, (0, None))
-        if seen % self.refresh == 0:
-            with self.Session() as session:
-                lines = learned_lines(session, domain)
-            options = ExtractOptions(site_boilerplate=lines) if lines else None
-        self._cache[domain] = (seen + 1, options)
-        return options
-
-
-def _store(session: Session, record: dict[str, Any], lines: list[str] | None) -> str:
-    """Store one article; a new one also counts its lines for the site's boilerplate learning."""
-    outcome = store_article(session, record)
-    if outcome == NEW and lines is not None:
-        record_lines(session, record["domain"], lines)
-    return outcome
+        lines = self.lines.lines_for(domain)
+        return ExtractOptions(site_boilerplate=lines) if lines else None
 
 
 def article_record(
     page: RawPage, article: Article, *, keep_html: bool = True, extraction: Extraction | None = None
 ) -> dict[str, Any]:
-    """The archive row (and exported item) for an extracted page.
-
-    With ``keep_html`` the record also carries the compressed raw page (``html_z``, kept in
-    ``article_pages`` for re-extraction); StorePipeline removes it from the item it passes on.
-    What the worker computed (``extraction``) is used rather than computed again.
-    """
-    columns = extraction_columns(
-        article,
-        page.final_url,
-        words=extraction.words if extraction else word_count(article.text),
-        extractor_version=EXTRACTOR_VERSION,
-        text_hash=extraction.text_hash if extraction else None,
+    """The archive row (and exported item) of a crawled page: :func:`archive.writer.article_record`
+    with this extractor's version. StorePipeline removes ``html_z`` from the item it passes on."""
+    return build_record(
+        page, article, extractor_version=EXTRACTOR_VERSION, keep_html=keep_html, extraction=extraction
     )
-    html_z = None
-    if keep_html:
-        html_z = extraction.html_z if extraction and extraction.html_z else compress_html(page.html)
-    return {
-        "url": page.url,
-        "domain": domain_of(page.final_url),
-        **columns,
-        "fetched_at": page.fetched_at,
-        "http_status": page.status,
-        "etag": page.etag,
-        "last_modified": page.last_modified,
-        "final_url": page.final_url,
-        "content_type": page.content_type,
-        "content_language": page.content_language,
-        "html_z": html_z,
-    }
 
 
 class StorePipeline:
@@ -324,16 +232,14 @@ class StorePipeline:
         self.learn_lines = crawler.settings.getbool("CRAWLER_LEARN_BOILERPLATE", True)
         # Writes are batched: one transaction per ARCHIVE_BATCH_SIZE records or ARCHIVE_BATCH_SECONDS,
         # run by one writer thread so the reactor never waits for the database.
-        self.batch_size = max(1, crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100))
-        self.batch_seconds = crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2)
-        self._pending: list[tuple[str, Callable[[Session], Any], asyncio.Future[Any]]] = []
-        self.retries = 0  # transactions run again after a deadlock (set by the writer thread)
-        self._timer: asyncio.TimerHandle | None = None
-        self._flushes: set[asyncio.Future[list[tuple[bool, Any]]]] = set()
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="archive-writer")
-        # A locked database is waited for up to this long; a fault of the database stops the crawl.
-        self.lock_wait = crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 300)
-        self.fault: StorageFault | None = None
+        self.writer = BatchWriter(
+            self.Session,
+            batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100),
+            batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2),
+            # A locked database is waited for up to this long; a fault of the database stops the crawl.
+            lock_wait=crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 300),
+            on_fault=self._stop,
+        )
         self._closing: asyncio.Future[Any] | None = None
 
     @classmethod
@@ -353,7 +259,7 @@ class StorePipeline:
             "max_depth": getattr(spider, "max_depth", None),
             "max_pages": getattr(spider, "max_pages", None),
         }
-        self.run_id = self._transaction(lambda session: start_run(session, spider.name, arguments))
+        self.run_id = self.writer.transaction(lambda session: start_run(session, spider.name, arguments))
         self.crawler.stats.set_value("archive/run_id", self.run_id)
 
     async def process_item(self, item: Any) -> Any:
@@ -397,7 +303,7 @@ class StorePipeline:
         lines: list[str] | None = None
         if self.learn_lines:
             lines = extraction.lines if extraction.lines is not None else lines_for_learning(item.article)
-        outcome = await self._write(record["url"], lambda session: _store(session, record, lines))
+        outcome = await self._write(record["url"], lambda session: store_record(session, record, lines))
         stats.inc_value(f"archive/{outcome}")
         if outcome == DUPLICATE:
             await self._write(
@@ -414,100 +320,9 @@ class StorePipeline:
         # The item Scrapy's feed exports write: the record exactly as `crawler export` gives it.
         return json_record_from_article(record)
 
-    # -- batched writes ----------------------------------------------------------------------
-
     async def _write(self, url: str, op: Callable[[Session], Any]) -> Any:
         """Run ``op(session)`` (a write about ``url``) in the next batch's transaction; its result."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((url, op, future))
-        if len(self._pending) >= self.batch_size:
-            self._flush()
-        elif self._timer is None:
-            self._timer = loop.call_later(self.batch_seconds, self._flush)
-        return await future
-
-    def _flush(self) -> None:
-        """Hand the pending writes to the writer thread (batches run one after another, in order)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        batch, self._pending = self._pending, []
-        if not batch:
-            return
-        loop = asyncio.get_running_loop()
-        done = loop.run_in_executor(self._writer, self._write_batch, [(url, op) for url, op, _ in batch])
-        self._flushes.add(done)
-
-        def resolve(done: asyncio.Future[list[tuple[bool, Any]]]) -> None:
-            self._flushes.discard(done)
-            error = done.exception()
-            results: list[tuple[bool, Any]]
-            if error is not None:
-                results = [(False, error)] * len(batch)
-            else:
-                results = done.result()
-            for ok, value in results:
-                if not ok and isinstance(value, StorageFault):
-                    self._stop(value)
-                    break
-            for (_, _, future), (ok, value) in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
-
-        done.add_done_callback(resolve)
-
-    def _retried(self, _: BaseException) -> None:
-        self.retries += 1
-
-    def _transaction(self, op: Callable[[Session], Any]) -> Any:
-        """``op(session)`` in one transaction: run again after a deadlock (:func:`run_transaction`),
-        and while the database is locked (up to ARCHIVE_LOCK_WAIT); a fault of the database raises
-        StorageFault, rolled back whole."""
-        return retry_while_locked(
-            lambda: run_transaction(self.Session, op, on_retry=self._retried), wait=self.lock_wait
-        )
-
-    def _write_batch(self, ops: list[tuple[str, Callable[[Session], Any]]]) -> list[tuple[bool, Any]]:
-        """In the writer thread: all ``ops`` in one transaction, in URL order on a server database
-        (writers that lock rows in the same order do not deadlock; on SQLite, in the order they
-        came); if it fails, one transaction each, so that an error lands on the record that caused
-        it and the others are kept. Once the database has failed (StorageFault), nothing more is
-        tried. Results come back in the order of ``ops``."""
-        if self.fault is not None:
-            return [(False, self.fault)] * len(ops)
-        order = list(range(len(ops)))
-        if self.engine.dialect.name != "sqlite":  # SQLite's database lock serialises writers anyway
-            order.sort(key=lambda i: ops[i][0])
-
-        def run_all(session: Session) -> list[Any]:
-            return [ops[i][1](session) for i in order]
-
-        results: list[tuple[bool, Any]] = [(False, None)] * len(ops)
-        try:
-            for i, value in zip(order, self._transaction(run_all), strict=True):
-                results[i] = (True, value)
-            return results
-        except StorageFault as exc:
-            self.fault = exc
-            return [(False, exc)] * len(ops)
-        except Exception as exc:  # noqa: BLE001 - redone one by one below, each error reported
-            if len(ops) == 1:
-                return [(False, exc)]
-            logger.warning("batch of %d writes failed (%s); writing them one by one", len(ops), exc)
-        for i in order:
-            try:
-                results[i] = (True, self._transaction(ops[i][1]))
-            except StorageFault as exc:
-                self.fault = exc
-                results[i] = (False, exc)
-            except Exception as exc:  # noqa: BLE001 - raised again in that item's process_item
-                results[i] = (False, exc)
-        return results
+        return await self.writer.write(url, op)
 
     def _stop(self, fault: StorageFault) -> None:
         """Stop the crawl, once, for a fault of the database: its message is the crawl's last word
@@ -526,10 +341,7 @@ class StorePipeline:
             engine.close_spider(self.crawler.spider, fault.kind)
 
     async def close_spider(self) -> None:
-        self._flush()
-        while self._flushes:
-            await asyncio.gather(*self._flushes, return_exceptions=True)
-        self._writer.shutdown(wait=True)
+        await self.writer.close()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
@@ -537,8 +349,8 @@ class StorePipeline:
         failures = counts["failures"]
         for key in ("requested", "not_modified", "not_requested", "changed", "unchanged"):
             self.crawler.stats.set_value(f"run/{key}", counts[key])
-        if self.retries:
-            self.crawler.stats.set_value("archive/retried_transactions", self.retries)
+        if self.writer.retries:
+            self.crawler.stats.set_value("archive/retried_transactions", self.writer.retries)
         self.crawler.stats.set_value("run/new", counts["archived"])
         logger.info(
             "crawl run %s: requested %d, not modified %d, not requested %d, new %d, changed %d, "
@@ -556,7 +368,9 @@ class StorePipeline:
         if self.run_id is not None:
             run_id = self.run_id
             try:
-                self._transaction(lambda session: finish_run(session, run_id, reason=reason, counts=counts))
+                self.writer.transaction(
+                    lambda session: finish_run(session, run_id, reason=reason, counts=counts)
+                )
             except StorageFault as exc:
                 logger.warning("the end of crawl run %s is not recorded: %s", run_id, exc)
         self.engine.dispose()

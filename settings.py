@@ -42,6 +42,11 @@ ITEM_PIPELINES = {
 ARCHIVE_URL = "sqlite:///archive.db"
 # Keep each archived page's raw HTML (Zstandard-compressed) so `crawler reextract` can redo extraction.
 ARCHIVE_KEEP_HTML = True
+# A folder (`crawler crawl --warc DIR`): every response is also written there as WARC/1.1 records
+# (request + response, a 304 as a revisit), in gzip-per-record files rotated at ARCHIVE_WARC_MAX_SIZE
+# bytes; each archived row records its record (articles.warc_file, warc_offset...). Empty: off.
+ARCHIVE_WARC_DIR = ""
+ARCHIVE_WARC_MAX_SIZE = 1024 * 1024 * 1024
 
 # Incremental crawls (middlewares.IncrementalMiddleware): archived pages fetched less than
 # CRAWLER_REVISIT_AFTER ago (seconds, or "30m", "6h", "1d") are not requested again, older ones
@@ -64,6 +69,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's meta-refresh redirects, minus decoding every page to find none.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "middlewares.QuickMetaRefreshMiddleware": 580,
+    # Every response as received (before decompression, retries and redirects) to WARC files, when
+    # ARCHIVE_WARC_DIR is set.
+    "middlewares.WarcMiddleware": 950,
 }
 
 # Hosts that resolve to private, loopback, link-local, multicast or reserved addresses are refused

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -78,6 +79,13 @@ class Article(Base):
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     # crawler.extract.EXTRACTOR_VERSION of the extraction that produced this row.
     extractor_version: Mapped[str | None] = mapped_column(String(32))
+    # Where the page of this row lives in a WARC file (a WARC ingest, or a crawl with ARCHIVE_WARC_DIR):
+    # the file, the offset of its record (gzip member), the record's WARC-Record-ID, and the
+    # WARC-Payload-Digest of the HTTP body ("sha1:BASE32"). Revision 0005.
+    warc_file: Mapped[str | None] = mapped_column(String)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_record_id: Mapped[str | None] = mapped_column(String)
+    payload_digest: Mapped[str | None] = mapped_column(String)
 
 
 class CrawlRun(Base):
@@ -200,3 +208,30 @@ class SitePages(Base):
 
 
 __all__ += ["SiteLine", "SitePages"]
+
+
+class WarcFile(Base):
+    """A WARC file read by ``crawler ingest``: which, when, and what came of it (revision 0005).
+
+    ``finished_at`` is set once every record of the file was read and written: such a file is
+    skipped by a later ingest (by its path and size, or its digest under another path). A row without
+    it is a file whose ingest was interrupted; the next ingest reads it again.
+    """
+
+    __tablename__ = "warc_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String, index=True)  # absolute
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    records: Mapped[int] = mapped_column(Integer, default=0)  # WARC records read, of every type
+    archived: Mapped[int] = mapped_column(Integer, default=0)  # new articles
+    updated: Mapped[int] = mapped_column(Integer, default=0)  # articles already archived (changed or not)
+    failed: Mapped[int] = mapped_column(Integer, default=0)  # extraction failures, corrupt records
+    skipped: Mapped[dict] = mapped_column(JSON, default=dict)  # reason -> count
+
+
+__all__ += ["WarcFile"]

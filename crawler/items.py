@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["Article", "FetchFailed", "NotModifiedPage", "RawPage"]
+__all__ = ["HTML_TYPES", "Article", "FetchFailed", "NotModifiedPage", "RawPage", "is_html"]
+
+# Content types of pages (a crawl's responses, a WARC's response records) that may be articles.
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    """A page by its content type, or one without a type whose first kilobyte holds ``<html``."""
+    ctype = (content_type or "").lower()
+    return any(t in ctype for t in HTML_TYPES) or (not ctype and b"<html" in body[:1024].lstrip().lower())
 
 
 @dataclass
@@ -25,6 +34,9 @@ class RawPage:
     content_language: str | None = None
     fetched_at: datetime | None = None
     source: str | None = None  # how it was discovered: start, link, sitemap, feed, seed
+    # Where its WARC record lives (archive.warc.WarcLocation: file, offset, record id, payload digest),
+    # when the crawl writes WARC files (ARCHIVE_WARC_DIR) or the page was read from one (crawler ingest).
+    warc_record: tuple[str, int, str, str | None] | None = None
 
 
 @dataclass

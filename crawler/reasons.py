@@ -47,6 +47,16 @@ class Reason(StrEnum):
     EXTRACT_TIMEOUT = "extract_timeout"
     EXTRACT_ERROR = "extract_error"
     EXTRACT_MEMORY = "extract_memory"  # the worker went over CRAWLER_EXTRACT_MAX_MEMORY
+    # Read from a WARC file (crawler ingest), not archived: records that are not pages.
+    WARC_REQUEST = "request"  # a request record
+    WARC_METADATA = "metadata"  # a metadata record
+    WARC_INFO = "warcinfo"  # the warcinfo record describing a file
+    REVISIT = "revisit"  # a revisit record without a payload (the page is elsewhere)
+    OTHER_RECORD = "other_record"  # a resource, conversion or continuation record
+    TRUNCATED = "truncated"  # a record marked WARC-Truncated: never a partial page
+    FILTERED = "filtered"  # left out by the ingest's --site, --lang, --since or --until
+    # Read from a WARC file, unusable: a record that does not parse, a file cut in the middle of one.
+    CORRUPT_RECORD = "corrupt_record"
 
 
 # Not fetched, or not archived, on purpose: the crawl refused to go there.
@@ -62,6 +72,13 @@ SKIP_REASONS = frozenset(
         Reason.NON_HTML,
         Reason.TOO_LARGE,
         *REFUSED_REASONS,
+        Reason.WARC_REQUEST,
+        Reason.WARC_METADATA,
+        Reason.WARC_INFO,
+        Reason.REVISIT,
+        Reason.OTHER_RECORD,
+        Reason.TRUNCATED,
+        Reason.FILTERED,
     }
 )
 

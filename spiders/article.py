@@ -67,7 +67,7 @@ from twisted.web._newclient import ResponseFailed
 from twisted.web.http import PotentialDataLoss, _DataLoss
 
 from crawler.frontier import Frontier, JobLocked, has_pending_job
-from crawler.items import FetchFailed, NotModifiedPage, RawPage
+from crawler.items import HTML_TYPES, FetchFailed, NotModifiedPage, RawPage
 from crawler.reach import Reach
 from crawler.reasons import SKIP_REASONS, Reason, http_reason
 from crawler.redis_frontier import redis_url_of
@@ -78,7 +78,6 @@ from middlewares import Refused
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 XML_TYPES = ("xml", "rss", "atom")
 _SPLIT = re.compile(r"[\s,]+")
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -382,6 +381,7 @@ class ArticleSpider(scrapy.Spider):
             content_language=_header(headers, b"Content-Language"),
             fetched_at=_utcnow(),
             source=response.meta.get("source"),
+            warc_record=response.meta.get("warc_record"),
         )
 
     def _links(self, response: Response) -> Iterator[scrapy.Request]:

@@ -31,6 +31,7 @@ _DISTRIBUTION = {
     "py3langid": "py3langid",
     "datasketch": "datasketch",
     "zstandard": "zstandard",
+    "warcio": "warcio",
     "numpy": "numpy",
     "lxml": "lxml",
     "charset_normalizer": "charset-normalizer",

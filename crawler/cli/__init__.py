@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "db",
     "enqueue",
     "health",
+    "ingest",
 )
 
 

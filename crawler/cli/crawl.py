@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -73,6 +74,12 @@ from pipelines import run_counts
     help="Keep each archived page's raw HTML (compressed) for `crawler reextract`.",
 )
 @click.option(
+    "--warc",
+    "warc_dir",
+    metavar="DIR",
+    help="Also write every response to WARC files in DIR (ARCHIVE_WARC_DIR; rotated at ARCHIVE_WARC_MAX_SIZE).",
+)
+@click.option(
     "--redis",
     "redis_url",
     metavar="URL",
@@ -96,6 +103,7 @@ def crawl(
     revisit: str | None,
     full: bool,
     keep_html: bool,
+    warc_dir: str | None,
     redis_url: str | None,
     verbose: bool,
 ) -> None:
@@ -125,6 +133,14 @@ def crawl(
         overrides["CRAWLER_INCREMENTAL"] = False
     if not keep_html:
         overrides["ARCHIVE_KEEP_HTML"] = False
+    if warc_dir:
+        try:
+            os.makedirs(warc_dir, exist_ok=True)
+        except OSError as exc:
+            raise UsageFailure(f"cannot use the WARC folder {warc_dir}: {exc.strerror or exc}") from exc
+        if not os.access(warc_dir, os.W_OK):
+            raise UsageFailure(f"cannot write to the WARC folder {warc_dir}")
+        overrides["ARCHIVE_WARC_DIR"] = os.path.abspath(warc_dir)
     overrides.update(parse_settings(settings))
     if jobdir:
         # Held until the process ends; the spider's frontier finds it held by this process.

@@ -37,6 +37,7 @@ from crawler.cli.common import (
 from crawler.wording import plural
 
 _SUFFIX_FORMATS = {
+    ".warc.gz": "warc",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "jsonl",
@@ -51,7 +52,11 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 @cli.command("export")
 @click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: from --out's suffix)."
+    "--format",
+    "fmt",
+    type=click.Choice((*FORMATS, "warc")),
+    help="Output format (default: from --out's suffix). warc: the archived pages as a WARC file and a "
+    "CDXJ index (OUT.cdxj) beside it.",
 )
 @click.option("--out", "-o", required=True, metavar="PATH", help="Output file, or - for stdout (jsonl, csv).")
 @click.option(
@@ -132,7 +137,8 @@ def export_command(
     Each content hash is exported once. The file appears under its name only when complete.
     """
     if fmt is None:
-        fmt = "jsonl" if out == "-" else _SUFFIX_FORMATS.get(Path(out).suffix.lower())
+        suffix = ".warc.gz" if out.lower().endswith(".warc.gz") else Path(out).suffix.lower()
+        fmt = "jsonl" if out == "-" else _SUFFIX_FORMATS.get(suffix)
         if fmt is None:
             raise UsageFailure(f"cannot tell the format of {out}: give --format {'|'.join(FORMATS)}")
     try:
@@ -153,6 +159,9 @@ def export_command(
     )
     engine = open_archive(db_url, readonly=True)
     err = Console(stderr=True)
+    if fmt == "warc":
+        _export_warc(engine, out, flt, dedup, db_url, err)
+        return
     started = time.monotonic()
     stream: Any = None
     if out == "-":
@@ -209,6 +218,35 @@ def export_command(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def _export_warc(engine: Any, out: str, flt: ExportFilter, dedup: str, db_url: str, err: Console) -> None:
+    """``--format warc``: the selected articles' pages as a WARC file and its CDXJ index."""
+    from archive.warc import export_warc
+
+    if out == "-":
+        engine.dispose()
+        raise UsageFailure("--format warc writes a file and its index: give --out FILE.warc.gz")
+    if dedup == "near":
+        engine.dispose()
+        raise UsageFailure("--dedup near applies to texts, not to --format warc")
+    started = time.monotonic()
+    try:
+        with make_sessionmaker(engine)() as session:
+            counts = export_warc(session, out, flt)
+    except OSError as exc:
+        raise UsageFailure(f"cannot write {out}: {exc.strerror or exc}") from exc
+    except SQLAlchemyError as exc:
+        raise UsageFailure(f"cannot read the archive {db_url}: {getattr(exc, 'orig', None) or exc}") from exc
+    finally:
+        engine.dispose()
+    line = f"exported {plural(counts['records'], 'page')} to {out} (warc) and its index {out}.cdxj"
+    if counts["no_page"] or counts["missing"]:
+        line += (
+            f"; not exported: {counts['no_page']} without a stored page or WARC record, "
+            f"{counts['missing']} whose WARC record is missing"
+        )
+    err.print(f"{line}; {time.monotonic() - started:.1f}s", highlight=False, soft_wrap=True)
 
 
 class _NoProgress:
