@@ -178,7 +178,11 @@ def test_first_ctrl_c_stops_cleanly(tmp_path: Path, moment: str) -> None:
         output = log.read_text()
         assert "Traceback" not in output, output
         runs = _query(db, "SELECT finish_reason FROM crawl_runs")
-        if sent and rc != 0:
+        if sent and rc == -signal.SIGINT:
+            # Ctrl-C before the interpreter had set its handlers (a loaded machine): the system's own
+            # default stops the process at once, which a shell reports as 130; nothing was started.
+            assert moment == "at_once" and not runs and not output.strip(), output
+        elif sent and rc != 0:
             assert rc == 130, output
             assert "interrupted" in output, output
             assert len(output.strip().splitlines()) <= 3, output
