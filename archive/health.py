@@ -145,8 +145,10 @@ def _mean_hits(tally: _Tally) -> float:
 
 
 def _pages_by_hits(old: _Tally, new: _Tally) -> list[str]:
-    """The recent pages furthest from the history's hits: the fewest first when hits fell."""
-    return [url for _, url in sorted(new.hits, reverse=_mean_hits(new) > _mean_hits(old))]
+    """The recent pages furthest from the history's hits: the fewest first when hits fell, the most
+    when they rose."""
+    sign = -1 if _mean_hits(new) > _mean_hits(old) else 1
+    return [url for _, url in sorted(new.hits, key=lambda page: (sign * page[0], page[1]))]
 
 
 @dataclass(frozen=True)

@@ -202,3 +202,37 @@ def test_figures_and_thresholds(tmp_path: Path) -> None:
         assert not any(h.flagged for h in site_health(session, cut, min_pages=12))
         assert [h.site for h in site_health(session, cut, site="b.test")] == ["b.test"]
     engine.dispose()
+
+
+def test_boilerplate_hits_compare_counted_pages_either_way(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    old, new, cut = datetime(2026, 11, 1), datetime(2026, 11, 20), datetime(2026, 11, 15)
+    with make_sessionmaker(engine).begin() as session:
+        # c.test: no learned line matched before; now three a page match (a template that shows more).
+        for i in range(6):
+            session.add(_article(i, 300, old, domain="c.test", boilerplate_hits=0))
+            session.add(_article(10 + i, 300, new, domain="c.test", boilerplate_hits=3 + i % 2))
+        # d.test: its history was extracted before anything was learned (NULL): nothing to compare with.
+        for i in range(20, 26):
+            session.add(_article(i, 300, old, domain="d.test"))
+            session.add(_article(10 + i, 300, new, domain="d.test", boilerplate_hits=2))
+        # e.test: 4 -> 3 lines a page, and one of its pages uncounted: a move of 0.25 of the larger.
+        for i in range(40, 46):
+            session.add(_article(i, 300, old, domain="e.test", boilerplate_hits=4))
+            session.add(_article(10 + i, 300, new, domain="e.test", boilerplate_hits=3 if i < 45 else None))
+    with make_sessionmaker(engine)() as session:
+        c, d, e = site_health(session, cut)
+        assert c.flags == ["boilerplate_hits 0.00 -> 3.50"] and c.recent.boilerplate_pages == 6
+        assert c.examples == ["https://c.test/11", "https://c.test/13", "https://c.test/15"]  # the most hits
+        assert not d.flagged and d.history.boilerplate_pages == 0 and d.recent.boilerplate_hits == 2.0
+        assert not e.flagged and e.recent.boilerplate_pages == 5 and e.recent.boilerplate_hits == 3.0
+        # Its own setting: tighter, and e.test is flagged; the other figures keep theirs.
+        (e,) = site_health(
+            session, cut, site="e.test", thresholds={"CRAWLER_HEALTH_BOILERPLATE_THRESHOLD": 0.2}
+        )
+        assert e.flags == ["boilerplate_hits 4.00 -> 3.00"]
+        # Six pages a window, but five of them counted recently: too few to compare at min_pages 6.
+        tight = {"CRAWLER_HEALTH_BOILERPLATE_THRESHOLD": 0.2}
+        (e,) = site_health(session, cut, site="e.test", thresholds=tight, min_pages=6)
+        assert e.recent.pages == 6 and e.flags == []
+    engine.dispose()
