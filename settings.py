@@ -131,6 +131,10 @@ CRAWLER_LEARN_BOILERPLATE = True
 # need at least CRAWLER_HEALTH_MIN_PAGES pages.
 CRAWLER_HEALTH_THRESHOLD = 0.3
 CRAWLER_HEALTH_MIN_PAGES = 5
+# ... and when the learned-boilerplate lines removed per article (over the articles extracted with
+# lines learned for the site) change by more than this fraction of the larger of the two means: the
+# learned lines stopped matching (a redesign changed the site's chrome) or suddenly match more.
+CRAWLER_HEALTH_BOILERPLATE_THRESHOLD = 0.5
 
 # A crawl frontier shared by many crawler processes (crawler.redis_frontier, needs the `redis`
 # extra): with REDIS_URL set here, in $REDIS_URL or by `crawler crawl --redis URL`, the scheduler

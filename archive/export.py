@@ -95,6 +95,7 @@ EXTRA_FIELDS: tuple[str, ...] = (
     "last_modified",
     "checked_at",
     "extractor_version",
+    "boilerplate_hits",
 )
 ALL_FIELDS: tuple[str, ...] = DEFAULT_FIELDS + EXTRA_FIELDS
 
@@ -103,6 +104,7 @@ FIELD_TYPES: dict[str, pa.DataType] = {
     "id": pa.int64(),
     "word_count": pa.int64(),
     "http_status": pa.int64(),
+    "boilerplate_hits": pa.int64(),
     "lang_confidence": pa.float64(),
     "published": _TS,
     "modified": _TS,

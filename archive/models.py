@@ -86,6 +86,10 @@ class Article(Base):
     warc_offset: Mapped[int | None] = mapped_column(BigInteger)
     warc_record_id: Mapped[str | None] = mapped_column(String)
     payload_digest: Mapped[str | None] = mapped_column(String)
+    # How many lines learned as the site's boilerplate extraction removed from the page (revision
+    # 0006); NULL when nothing was learned for the site yet, or the row is older. `crawler health`
+    # compares it across crawls: learned lines that stop matching mean the site's template changed.
+    boilerplate_hits: Mapped[int | None] = mapped_column(Integer)
 
 
 class CrawlRun(Base):

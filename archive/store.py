@@ -48,6 +48,8 @@ ARTICLE_FIELDS = frozenset(c.key for c in Article.__table__.columns) - {"id"}
 _FETCH_FIELDS = frozenset(
     {"url", "domain", "fetched_at", "checked_at", "http_status", "etag", "last_modified"}
 )
+# Recorded by re-extraction without counting as a change of its output.
+_NOT_CHANGES = frozenset({"extractor_version", "boilerplate_hits"})
 _RUN_COUNTS = (
     "pages_fetched",
     "archived",
@@ -166,6 +168,7 @@ def extraction_columns(
         "credit": list(article.credit) or None,
         "access": article.access,
         "truncated": article.truncated,
+        "boilerplate_hits": article.boilerplate_hits,
         "site_name": article.site_name,
         "content_hash": text_hash or content_hash(article.text),
         "extractor_version": extractor_version,
@@ -318,7 +321,8 @@ def update_extraction(session: Session, article_id: int, values: Mapping[str, An
 
     ``values`` holds Article columns (title, lede, body, lang, content_hash...); the fetch
     fields (url, fetched_at, validators) are left alone. ``extractor_version`` is recorded on
-    the article and its stored page but does not by itself count as a change.
+    the article and its stored page but does not by itself count as a change, nor does
+    ``boilerplate_hits`` (a diagnostic of the extraction, not its output).
     """
     row = session.get(Article, article_id)
     if row is None:
@@ -326,7 +330,7 @@ def update_extraction(session: Session, article_id: int, values: Mapping[str, An
     fields = _with_instants(
         {k: v for k, v in values.items() if k in ARTICLE_FIELDS and k not in _FETCH_FIELDS}
     )
-    changed = any(getattr(row, k) != v for k, v in fields.items() if k != "extractor_version")
+    changed = any(getattr(row, k) != v for k, v in fields.items() if k not in _NOT_CHANGES)
     for key, value in fields.items():
         setattr(row, key, value)
     page = session.get(ArticlePage, article_id)

@@ -64,6 +64,9 @@ class Article:
     )  # organisations credited: agencies, the publisher, "Staff"
     access: str = "unknown"  # free, paywalled or unknown (JSON-LD paywall markup)
     truncated: bool = False  # the text is visibly less than the article (declared wordCount, paywall prompt)
+    # How many lines learned as the site's boilerplate (ExtractOptions.site_boilerplate) extraction
+    # removed from the page; None when it was given no learned lines (nothing to match).
+    boilerplate_hits: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

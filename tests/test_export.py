@@ -65,6 +65,7 @@ ROWS = [
         "credit": ["Reuters"],
         "published": "2025-12-31",
         "published_source": "json-ld",
+        "boilerplate_hits": 3,  # learned lines removed from it (None on the other rows: not counted)
         "fetched_at": datetime(2026, 1, 10, 8, 30, 15, 250000),
         "content_hash": "h-one",
     },
@@ -297,7 +298,10 @@ def test_metadata_fields_are_typed_and_keep_the_stated_offset(archive, tmp_path,
     assert schema.field("published_offset").type == pa.string()
     assert schema.field("authors").type == pa.list_(pa.string())
     assert schema.field("truncated").type == pa.bool_()
+    assert schema.field("boilerplate_hits").type == pa.int64()
     rows = {r["url"]: r for r in table.to_pylist()}
+    assert rows["http://a.test/en/one.html"]["boilerplate_hits"] == 3
+    assert rows["http://b.test/hi/do.html"]["boilerplate_hits"] is None
     hindi = rows["http://b.test/hi/do.html"]
     assert hindi["published"] == datetime(2026, 1, 14, 4, 0, tzinfo=UTC)
     assert hindi["published_offset"] == "+05:30" and hindi["modified_offset"] == "+05:30"
@@ -317,6 +321,7 @@ def test_metadata_fields_are_typed_and_keep_the_stated_offset(archive, tmp_path,
     assert lines["http://b.test/hi/do.html"]["published"] == "2026-01-14T04:00:00Z"
     assert lines["http://a.test/en/one.html"]["published"] == "2025-12-31"
     assert lines["http://a.test/en/one.html"]["authors"] == ["Ann Smith"]
+    assert lines["http://a.test/en/one.html"]["boilerplate_hits"] == 3
     code, _, err = _run(
         capsys, "export", "--db", archive, "--out", str(tmp_path / "m.csv"), "--fields", _META_FIELDS
     )
@@ -326,7 +331,10 @@ def test_metadata_fields_are_typed_and_keep_the_stated_offset(archive, tmp_path,
     assert json.loads(cells["http://a.test/en/one.html"]["credit"]) == ["Reuters"]
 
 
-_META_FIELDS = "url,author,authors,credit,published,published_offset,published_source,modified,modified_offset,access,truncated"
+_META_FIELDS = (
+    "url,author,authors,credit,published,published_offset,published_source,modified,modified_offset,access,"
+    "truncated,boilerplate_hits"
+)
 
 
 def test_fields_choose_and_order_columns(archive, tmp_path, capsys):

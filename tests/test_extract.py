@@ -152,6 +152,7 @@ def test_options_extra_lines_and_site_boilerplate() -> None:
     )
     plain = extract(page)
     assert plain is not None and "Get the Courier app today" in plain.text
+    assert plain.boilerplate_hits is None  # no learned lines given: nothing to count
     opts = ExtractOptions(
         extra_boilerplate_lines=frozenset({"get the courier app today"}),
         site_boilerplate=frozenset({"Support local journalism now"}),
@@ -161,6 +162,11 @@ def test_options_extra_lines_and_site_boilerplate() -> None:
     assert "Get the Courier app today" not in cleaned.text
     assert "Support local journalism now" not in cleaned.text
     assert "Paragraph 7 of the story" in cleaned.text
+    # One learned line removed (the built-in/extra line is not the site's learned boilerplate); the
+    # text is the plain extraction's less those lines, whatever is counted.
+    assert cleaned.boilerplate_hits == 1
+    unmatched = extract(page, options=ExtractOptions(site_boilerplate=frozenset({"A line of another site"})))
+    assert unmatched is not None and unmatched.boilerplate_hits == 0 and unmatched.text == plain.text
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from archive.boilerplate import record_lines
 from archive.db import make_engine, make_sessionmaker
 from archive.models import Article
 from archive.search import search
@@ -98,6 +99,18 @@ def test_reextract_updates_changed_rows_only(archive):
     assert row["fetched_at"] == datetime(2026, 11, 1)  # nothing was fetched
     assert _row(db, urls["other"])["body"].startswith(STALE_BODY)  # another site
     assert _matches(db, "navigation") == 1  # the search index followed the updates
+    # Once the site has learned lines (here none of them on these pages), re-extraction counts the
+    # learned-boilerplate hits of the rows it reads (NULL before: not counted); that alone is no change.
+    assert _row(db, urls["stale"])["boilerplate_hits"] is None
+    engine = make_engine(db)
+    with make_sessionmaker(engine).begin() as session:
+        for _ in range(3):
+            record_lines(session, "gazette.example", ["a line these pages never carry"])
+    engine.dispose()
+    proc = invoke("reextract", "--db", db, "--site", "gazette.example")
+    assert proc.exit_code == 0 and "0 changed, 3 unchanged" in proc.stdout, proc.stdout
+    assert [_row(db, urls[k])["boilerplate_hits"] for k in ("stale", "fresh", "recent")] == [0, 0, 0]
+    assert _row(db, urls["other"])["boilerplate_hits"] is None  # another site: not re-extracted
 
 
 def test_reextract_errors_and_empty_archive(archive_url: str):

@@ -276,6 +276,46 @@ def test_upgrade_from_the_first_revision_keeps_rows(archive_url: str):
     assert proc.exit_code == 0 and "already" in proc.stdout
 
 
+def test_0006_adds_boilerplate_hits_to_an_archive_holding_rows(archive_url: str):
+    """0005 -> 0006 keeps every row (their count unknown: NULL), a new row carries its count, the
+    full-text index still follows the table, and the downgrade gives the rows back as they were."""
+    engine = make_engine(archive_url, create=False)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0005")
+    engine.dispose()
+    _add_first_revision_rows(archive_url, 3)
+    before = _dump(archive_url)
+    assert _revision(archive_url) == "0005" and "boilerplate_hits" not in before["articles"][0]
+    proc = invoke("db", "upgrade", "--db", archive_url)
+    assert proc.exit_code == 0, proc.stderr
+    assert "from schema revision 0005 to 0006" in proc.stdout and head_revision() == "0006"
+    after = _dump(archive_url)
+    assert _kept(before, after) and [r["boilerplate_hits"] for r in after["articles"]] == [None] * 3
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine).begin() as session:
+        store_article(session, _record(4) | {"boilerplate_hits": 2})
+    engine.dispose()
+    engine = make_engine(archive_url, readonly=True)  # reopened
+    with make_sessionmaker(engine)() as session:
+        hits = {url: n for url, n in session.execute(select(Article.url, Article.boilerplate_hits))}
+        assert hits["https://news.example/a4"] == 2 and hits["https://news.example/a1"] is None
+        assert "https://news.example/a4" in {hit.url for hit in search(session, "repairs")}
+    engine.dispose()
+    if archive_url.startswith("sqlite:///"):
+        path = Path(archive_url.removeprefix("sqlite:///"))
+        assert {"articles_fts_ai", "articles_fts_ad", "articles_fts_au"} <= {
+            n for (t, n) in _sqlite_schema(path) if t == "trigger"
+        }
+    full = _dump(archive_url)
+    engine = make_engine(archive_url)
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), "0005")
+    engine.dispose()
+    down = _dump(archive_url)
+    assert _revision(archive_url) == "0005" and "boilerplate_hits" not in down["articles"][0]
+    assert _kept(down, full) and len(down["articles"]) == 4
+
+
 def test_an_unknown_newer_revision_is_refused_by_every_command(tmp_path: Path):
     db = tmp_path / "new.db"
     url = f"sqlite:///{db}"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.db import make_sessionmaker
-from archive.health import SHARES, SiteHealth, site_health
+from archive.health import METRICS, THRESHOLD_SETTINGS, SiteHealth, site_health
 from archive.models import CrawlRun
 from crawler.cli import cli
 from crawler.cli.common import UsageFailure, db_option, open_archive, site_option
@@ -21,10 +21,13 @@ from crawler.run import project_settings
 from crawler.wording import plural
 
 
-def health_settings() -> tuple[float, int]:
-    """(CRAWLER_HEALTH_THRESHOLD, CRAWLER_HEALTH_MIN_PAGES) of the project's settings."""
+def health_settings() -> tuple[dict[str, float], int]:
+    """The thresholds of the project's settings (CRAWLER_HEALTH_THRESHOLD, and the settings of metrics
+    with a threshold of their own: :data:`archive.health.THRESHOLD_SETTINGS`), and
+    CRAWLER_HEALTH_MIN_PAGES."""
     settings = project_settings()
-    return settings.getfloat("CRAWLER_HEALTH_THRESHOLD", 0.3), settings.getint("CRAWLER_HEALTH_MIN_PAGES", 5)
+    limits = {name: settings.getfloat(name, default) for name, default in THRESHOLD_SETTINGS.items()}
+    return limits, settings.getint("CRAWLER_HEALTH_MIN_PAGES", 5)
 
 
 def flagged_since_last_crawl(session: Session) -> list[SiteHealth]:
@@ -33,8 +36,8 @@ def flagged_since_last_crawl(session: Session) -> list[SiteHealth]:
     start = session.scalar(select(CrawlRun.started_at).order_by(CrawlRun.id.desc()).limit(1))
     if start is None:
         return []
-    limit, min_pages = health_settings()
-    return [h for h in site_health(session, start, threshold=limit, min_pages=min_pages) if h.flagged]
+    limits, min_pages = health_settings()
+    return [h for h in site_health(session, start, thresholds=limits, min_pages=min_pages) if h.flagged]
 
 
 def flagged_line(sites: list[SiteHealth]) -> str:
@@ -57,15 +60,18 @@ def flagged_line(sites: list[SiteHealth]) -> str:
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 10.0),
-    help="How far a figure may move before the site is flagged (default: CRAWLER_HEALTH_THRESHOLD).",
+    help="How far every figure may move before the site is flagged (default: CRAWLER_HEALTH_THRESHOLD, "
+    "and CRAWLER_HEALTH_BOILERPLATE_THRESHOLD for the learned-boilerplate hits).",
 )
 @db_option
 def health(site: str | None, since: str | None, as_json: bool, threshold: float | None, db_url: str) -> None:
     """Compare each site's recent crawls with its own history; flag a site whose extraction figures moved
-    (share rejected as not articles, empty bodies, median body length, share with title/date/author/lede).
-    Exit 1 when a site is flagged."""
-    default_limit, min_pages = health_settings()
-    limit = threshold if threshold is not None else default_limit
+    (share rejected as not articles, empty bodies, median body length, share with title/date/author/lede,
+    language mix, learned-boilerplate hits). Exit 1 when a site is flagged."""
+    limits, min_pages = health_settings()
+    if threshold is not None:
+        limits = dict.fromkeys(limits, threshold)
+    limit = limits["CRAWLER_HEALTH_THRESHOLD"]
     engine = open_archive(db_url, readonly=True)
     try:
         with make_sessionmaker(engine)() as session:
@@ -83,7 +89,7 @@ def health(site: str | None, since: str | None, as_json: bool, threshold: float 
                 session,
                 start,
                 site=site_option(site) if site else None,
-                threshold=limit,
+                thresholds=limits,
                 min_pages=min_pages,
             )
     finally:
@@ -92,29 +98,38 @@ def health(site: str | None, since: str | None, as_json: bool, threshold: float 
     if as_json:
         click.echo(
             json.dumps(
-                {"since": start.isoformat() + "Z", "threshold": limit, "sites": [s.as_dict() for s in sites]},
+                {
+                    "since": start.isoformat() + "Z",
+                    "threshold": limit,
+                    "thresholds": {m.name: limits[m.setting] for m in METRICS},
+                    "sites": [s.as_dict() for s in sites],
+                },
                 ensure_ascii=False,
             )
         )
     else:
-        _print(sites, start, limit)
+        _print(sites, start, limits)
     if flagged:
         raise SystemExit(1)
 
 
-def _print(sites: list[SiteHealth], start: datetime, limit: float) -> None:
+def _print(sites: list[SiteHealth], start: datetime, limits: dict[str, float]) -> None:
     console = Console()
-    table = Table(title=f"extraction health: history vs since {start:%Y-%m-%d %H:%M}Z (threshold {limit:g})")
+    limit = limits["CRAWLER_HEALTH_THRESHOLD"]
+    own = "".join(
+        f"; {m.name} {limits[m.setting]:g}" for m in METRICS if limits[m.setting] != limit
+    )  # the metrics whose threshold is another
+    table = Table(
+        title=f"extraction health: history vs since {start:%Y-%m-%d %H:%M}Z (threshold {limit:g}{own})"
+    )
     table.caption = "each cell: history / recent"
-    for col in ("site", "pages", "median words", *SHARES):
-        name = col.replace("with_", "").replace("main_lang_share", "main lang")
-        table.add_column(name, justify="left" if col == "site" else "right")
+    for col in ("site", "pages", *(m.column or m.name for m in METRICS)):
+        table.add_column(col, justify="left" if col == "site" else "right")
     for s in sites:
-        cells = [
-            f"{s.history.pages} / {s.recent.pages}",
-            f"{s.history.median_words:g} / {s.recent.median_words:g}",
+        cells = [f"{s.history.pages} / {s.recent.pages}"]
+        cells += [
+            f"{getattr(s.history, m.name):{m.shown}} / {getattr(s.recent, m.name):{m.shown}}" for m in METRICS
         ]
-        cells += [f"{getattr(s.history, n):.2f} / {getattr(s.recent, n):.2f}" for n in SHARES]
         table.add_row(s.site, *cells)
     console.print(table)
     for s in sites:

@@ -171,6 +171,7 @@ def _extract(
         credit=byline.credit,
         access=access.access,
         truncated=access.truncated,
+        boilerplate_hits=len(removed) if opts.site_boilerplate else None,
         site_name=site_name,
         canonical_url=meta.canonical or url,
         lang=lang,
