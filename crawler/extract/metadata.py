@@ -84,6 +84,16 @@ class PageMeta:
     ld_other: set[str] = field(default_factory=set)  # non-article JSON-LD types on the page
 
 
+# <meta> property or name -> the PageMeta field it fills; the first such tag of the page wins.
+_META_FIELDS = {
+    "og:title": "og_title",
+    "twitter:title": "twitter_title",
+    "og:description": "og_description",
+    "description": "description",
+    "og:site_name": "site_name",
+    "og:locale": "og_locale",
+    "og:type": "og_type",
+}
 _DATE_KEYS = {
     "article:published_time",
     "og:published_time",
@@ -199,20 +209,9 @@ def read_meta(tree: HtmlElement) -> PageMeta:
             if (el.get("http-equiv") or "").lower() == "content-language" and content:
                 meta.html_lang = meta.html_lang or content
             continue
-        if key == "og:title":
-            meta.og_title = meta.og_title or content
-        elif key == "twitter:title":
-            meta.twitter_title = meta.twitter_title or content
-        elif key == "og:description":
-            meta.og_description = meta.og_description or content
-        elif key == "description":
-            meta.description = meta.description or content
-        elif key == "og:site_name":
-            meta.site_name = meta.site_name or content
-        elif key == "og:locale":
-            meta.og_locale = meta.og_locale or content
-        elif key == "og:type":
-            meta.og_type = meta.og_type or content
+        if key in _META_FIELDS:
+            name = _META_FIELDS[key]
+            setattr(meta, name, getattr(meta, name) or content)
         elif key in _DATE_KEYS or key in _MODIFIED_KEYS:
             if key in _DATE_KEYS:
                 meta.meta_date = meta.meta_date or iso_date(content)
