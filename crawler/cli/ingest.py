@@ -28,7 +28,7 @@ from crawler.cli.common import (
     time_option,
     time_range,
 )
-from crawler.wording import plural
+from crawler.wording import StatusLine, plural
 
 _SUFFIXES = (".warc", ".warc.gz")
 
@@ -81,16 +81,12 @@ class _Progress:
     """A one-line live count on standard error, only when it is a terminal (rich)."""
 
     def __init__(self) -> None:
-        self.status: Any = None
+        self.line = StatusLine()
         self.started = time.monotonic()
         self.last = 0.0
-        if sys.stderr.isatty():
-            from rich.console import Console
-
-            self.console = Console(stderr=True)
 
     def __call__(self, path: str, file_counts: Any, total: Any) -> None:
-        if not hasattr(self, "console"):
+        if not self.line.active:
             return
         now = time.monotonic()
         if now - self.last < 0.2:
@@ -104,15 +100,10 @@ class _Progress:
             f"ingesting {os.path.basename(path)}: {records} records ({rate:.0f}/s), "
             f"{archived} new articles, {skipped} skipped"
         )
-        if self.status is None:
-            self.status = self.console.status(text)
-            self.status.start()
-        else:
-            self.status.update(text)
+        self.line.show(text)
 
     def stop(self) -> None:
-        if self.status is not None:
-            self.status.stop()
+        self.line.stop()
 
 
 @cli.command()
