@@ -22,6 +22,7 @@ from crawler.cli import cli
 from crawler.cli.common import (
     UsageFailure,
     db_option,
+    keep_html_option,
     lang_option,
     open_archive,
     site_option,
@@ -123,12 +124,7 @@ class _Progress:
 )
 @click.option("--until", metavar="TIME", help="Only records with a WARC-Date at or before this.")
 @click.option("--max-records", type=click.IntRange(min=1), help="Stop after reading this many records.")
-@click.option(
-    "--keep-html/--no-keep-html",
-    default=True,
-    show_default=True,
-    help="Keep each archived page's raw HTML (compressed) for `crawler reextract`.",
-)
+@keep_html_option
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting.")
 def ingest(
     files: tuple[str, ...],
