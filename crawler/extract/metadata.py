@@ -17,6 +17,8 @@ from crawler.lang import normalise_lang
 from crawler.text import clean_text
 
 __all__ = [
+    "MODIFIED_META_KEYS",
+    "PUBLISHED_META_KEYS",
     "PageMeta",
     "author_of",
     "declared_lang",
@@ -94,36 +96,39 @@ _META_FIELDS = {
     "og:locale": "og_locale",
     "og:type": "og_type",
 }
-_DATE_KEYS = {
+# The date <meta> keys (property, name or itemprop): of the publication and of the last change, each
+# in the order its dates are trusted (crawler.extract.dates).
+PUBLISHED_META_KEYS = (
     "article:published_time",
     "og:published_time",
     "datepublished",
+    "published_time",
+    "article.published",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dc.date",
+    "dcterms.date",
     "pubdate",
     "publishdate",
     "publish-date",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "dcterms.date",
-    "dcterms.created",
-    "sailthru.date",
-    "parsely-pub-date",
-    "article.published",
-    "published_time",
     "cxenseparse:recs:publishtime",
-}
-# Where the page says when it was last changed.
-_MODIFIED_KEYS = {
+    "date",
+)
+MODIFIED_META_KEYS = (
     "article:modified_time",
     "og:updated_time",
     "datemodified",
     "dc.date.modified",
     "dcterms.modified",
-    "last-modified",
-    "lastmod",
     "article.updated",
     "parsely-updated",
-}
+    "last-modified",
+    "lastmod",
+)
+_DATE_KEYS = frozenset(PUBLISHED_META_KEYS)
+_MODIFIED_KEYS = frozenset(MODIFIED_META_KEYS)
 _AUTHOR_KEYS = {
     "author",
     "article:author",
