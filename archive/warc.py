@@ -217,9 +217,10 @@ class WarcFileWriter:
         offset = self._fh.tell()
         writer.write_record(record)
         record_id = record.rec_headers.get_header("WARC-Record-ID")
+        location = WarcLocation(self.current or "", offset, record_id, refers_to_digest)
         self._request(writer, url, method, request_headers, warc_date, record_id)
-        self._written()
-        return WarcLocation(self.current or "", offset, record_id, refers_to_digest)
+        self._written()  # may close the file: its name is taken before
+        return location
 
     def close(self) -> list[str]:
         """Close (and rename) the current file; every file this writer wrote."""
