@@ -13,12 +13,13 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from archive.models import SiteLine, SitePages
+from crawler.clock import utcnow
 
 __all__ = [
     "MIN_PAGES",
@@ -69,17 +70,13 @@ class LearnedLine:
     boilerplate: bool
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def record_lines(session: Session, domain: str, lines: Iterable[str], *, now: datetime | None = None) -> int:
     """Count one more page of ``domain`` and each distinct line of it; returns the lines counted.
 
     Call it once per newly archived page (not again when the same URL is re-crawled), inside the
     caller's transaction.
     """
-    now = now or _now()
+    now = now or utcnow()
     distinct = sorted({x for x in lines if x and len(x) <= MAX_LINE_CHARS})
     dialect = session.get_bind().dialect.name
     count_lines = _COUNT_LINES.get(dialect)

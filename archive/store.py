@@ -10,7 +10,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import zstandard
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from archive.export import parse_published
 from archive.models import Article, ArticlePage, ArticleVersion, CrawlRun, FetchFailure
+from crawler.clock import utcnow
 
 __all__ = [
     "compress_html",
@@ -61,11 +62,6 @@ _RUN_COUNTS = (
     "changed",
     "unchanged",
 )
-
-
-def utcnow() -> datetime:
-    """Now, as a naive UTC datetime (what the archive stores)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def content_hash(text: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -151,6 +152,30 @@ class WarcFileWriter:
         )
         writer.write_record(record)
 
+    def _write_with_request(
+        self,
+        writer: WARCWriter,
+        record: ArcWarcRecord,
+        url: str,
+        method: str,
+        request_headers: Iterable[tuple[str, str]],
+        warc_date: str,
+    ) -> WarcLocation:
+        """Write ``record`` (a response or a revisit) and then the request record concurrent to it;
+        where ``record`` is, with the payload digest of its header."""
+        assert self._fh is not None
+        offset = self._fh.tell()
+        writer.write_record(record)
+        record.raw_stream.close()
+        headers = record.rec_headers
+        record_id = headers.get_header("WARC-Record-ID")
+        location = WarcLocation(
+            self.current or "", offset, record_id, headers.get_header("WARC-Payload-Digest")
+        )
+        self._request(writer, url, method, request_headers, warc_date, record_id)
+        self._written()  # may close the file: its name is taken before
+        return location
+
     def write_exchange(
         self,
         url: str,
@@ -164,7 +189,6 @@ class WarcFileWriter:
     ) -> WarcLocation:
         """A response record (``body`` as received, with its headers) and its request record."""
         writer = self._open()
-        assert self._fh is not None
         kept = [(k, v) for k, v in headers if k.lower() not in _DROPPED_HEADERS]
         kept.append(("Content-Length", str(len(body))))
         http = StatusAndHeaders(f"{status} {_reason(status)}", kept, protocol="HTTP/1.1")
@@ -176,16 +200,7 @@ class WarcFileWriter:
             http_headers=http,
             warc_headers_dict={"WARC-Date": warc_date},
         )
-        offset = self._fh.tell()
-        writer.write_record(record)
-        record.raw_stream.close()
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
-        location = WarcLocation(
-            self.current or "", offset, record_id, record.rec_headers.get_header("WARC-Payload-Digest")
-        )
-        self._request(writer, url, method, request_headers, warc_date, record_id)
-        self._written()
-        return location
+        return self._write_with_request(writer, record, url, method, request_headers, warc_date)
 
     def write_revisit(
         self,
@@ -201,7 +216,6 @@ class WarcFileWriter:
     ) -> WarcLocation:
         """A revisit record for a ``304 Not Modified`` (and its request record)."""
         writer = self._open()
-        assert self._fh is not None
         http = StatusAndHeaders(f"{status} {_reason(status)}", list(headers), protocol="HTTP/1.1")
         warc_date = _warc_date(date)
         extra = {
@@ -214,12 +228,8 @@ class WarcFileWriter:
         if refers_to_date is not None:
             extra["WARC-Refers-To-Date"] = _warc_date(refers_to_date)
         record = writer.create_warc_record(url, "revisit", http_headers=http, warc_headers_dict=extra)
-        offset = self._fh.tell()
-        writer.write_record(record)
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
-        self._request(writer, url, method, request_headers, warc_date, record_id)
-        self._written()
-        return WarcLocation(self.current or "", offset, record_id, refers_to_digest)
+        location = self._write_with_request(writer, record, url, method, request_headers, warc_date)
+        return location._replace(payload_digest=refers_to_digest)
 
     def close(self) -> list[str]:
         """Close (and rename) the current file; every file this writer wrote."""

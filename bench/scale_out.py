@@ -39,14 +39,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from archive.db import make_engine, make_sessionmaker
 from archive.search import search
 from archive.store import compress_html, content_hash, store_article
 from crawler.siteserver import serve_directory
 from tests.newsgen import write_site
+from tests.servers import pg_database
 
 LOOPBACK = ("-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0", "-s", "CRAWLER_REDIS_IDLE_CLOSE=2")
 
@@ -55,22 +55,6 @@ def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
-
-
-@contextmanager
-def pg_database(server_url: str) -> Iterator[str]:
-    """A fresh PostgreSQL database on the server at ``server_url`` (dropped afterwards)."""
-    base = make_url(server_url)
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _flush_redis(url: str) -> None:
@@ -147,7 +131,7 @@ def _archive(backend: str, pg_server: str | None, tmp: Path) -> Iterator[str]:
             p.unlink()
     else:
         assert pg_server
-        with pg_database(pg_server) as url:
+        with pg_database(pg_server, "bench") as url:
             yield url
 
 
@@ -220,10 +204,10 @@ def _timed_cli(*args: str) -> tuple[float, str]:
 
 
 def bench_big(pg_server: str, rows: int) -> None:
-    with pg_database(pg_server) as empty:
+    with pg_database(pg_server, "bench") as empty:
         make_engine(empty).dispose()
         empty_ms = _insert_cost(empty)
-    with pg_database(pg_server) as big, tempfile.TemporaryDirectory(prefix="scale-out-") as tmp:
+    with pg_database(pg_server, "bench") as big, tempfile.TemporaryDirectory(prefix="scale-out-") as tmp:
         fill = _fill(big, rows)
         print(f"generated {rows:,} articles in {fill:.0f} s (search index built after the load)")
         big_ms = _insert_cost(big)

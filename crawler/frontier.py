@@ -31,9 +31,11 @@ import shutil
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from crawler.clock import utcnow
 
 __all__ = [
     "FRONTIER_FILE",
@@ -189,7 +191,7 @@ class Frontier:
         self.crashed = self.previous_state == "running" or (self.previous_state or "").startswith(
             "closed:archive_"
         )
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = utcnow()
         if self.previous_state == "closed:finished":
             # The job ran to its end: this run is a new job in the same folder (cron-friendly).
             self._drop_scrapy_state()

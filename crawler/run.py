@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 import logging
 import signal
-import sys
 from dataclasses import dataclass
 from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+
+from crawler.wording import StatusLine
 
 __all__ = ["CrawlResult", "project_settings", "run_crawl"]
 
@@ -55,16 +56,13 @@ class _Progress:
     """A one-line live count of pages and articles on stderr, only when it is a terminal."""
 
     def __init__(self, crawler: Any) -> None:
-        from rich.console import Console
-
         self.crawler = crawler
-        self.console = Console(stderr=True)
-        self.status: Any = None
+        self.line = StatusLine()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> _Progress:
         ext = cls(crawler)
-        if sys.stderr.isatty():
+        if ext.line.active:
             crawler.signals.connect(ext.update, signal=signals.item_scraped)
             crawler.signals.connect(ext.update, signal=signals.item_dropped)
             crawler.signals.connect(ext.stop, signal=signals.spider_closed)
@@ -77,15 +75,10 @@ class _Progress:
             f"{stats.get_value('archive/new', 0)} new articles, "
             f"{sum(v for k, v in stats.get_stats().items() if k.startswith('failed/'))} failed"
         )
-        if self.status is None:
-            self.status = self.console.status(text)
-            self.status.start()
-        else:
-            self.status.update(text)
+        self.line.show(text)
 
     def stop(self, *args: Any, **kwargs: Any) -> None:
-        if self.status is not None:
-            self.status.stop()
+        self.line.stop()
 
 
 def run_crawl(spider_kwargs: dict[str, Any], overrides: dict[str, Any] | None = None) -> CrawlResult:

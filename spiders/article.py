@@ -36,7 +36,6 @@ import sqlite3
 import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -66,6 +65,7 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 from twisted.web.http import PotentialDataLoss, _DataLoss
 
+from crawler.clock import utcnow
 from crawler.frontier import Frontier, JobLocked, has_pending_job
 from crawler.items import HTML_TYPES, FetchFailed, NotModifiedPage, RawPage
 from crawler.reach import Reach
@@ -89,10 +89,6 @@ except ImportError:  # pragma: no cover
     _BROTLI_ERRORS = ()
 # A document type declaration, with its internal subset (entity declarations) if any.
 _DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]|\[.*?\]\s*)*>", re.DOTALL | re.IGNORECASE)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _split(value: str | Iterable[str] | None) -> list[str]:
@@ -356,7 +352,7 @@ class ArticleSpider(scrapy.Spider):
             reason=Reason.NON_HTML,
             http_status=response.status,
             detail=(response.headers.get("Content-Type") or b"").decode("latin-1") or None,
-            failed_at=_utcnow(),
+            failed_at=utcnow(),
         )
 
     def _page(self, response: Response) -> Iterator[Any]:
@@ -379,7 +375,7 @@ class ArticleSpider(scrapy.Spider):
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
             content_language=_header(headers, b"Content-Language"),
-            fetched_at=_utcnow(),
+            fetched_at=utcnow(),
             source=response.meta.get("source"),
             warc_record=response.meta.get("warc_record"),
         )
@@ -463,7 +459,7 @@ class ArticleSpider(scrapy.Spider):
             reason=reason,
             http_status=response.status,
             detail=detail[:500],
-            failed_at=_utcnow(),
+            failed_at=utcnow(),
         )
 
     def _sitemap(self, response: Response, body: bytes) -> Iterator[Any]:
@@ -521,7 +517,7 @@ class ArticleSpider(scrapy.Spider):
                 validators = request.meta.get("not_modified_headers") or {}
                 yield NotModifiedPage(
                     url=request.url,
-                    checked_at=_utcnow(),
+                    checked_at=utcnow(),
                     etag=validators.get("etag"),
                     last_modified=validators.get("last_modified"),
                 )
@@ -537,13 +533,11 @@ class ArticleSpider(scrapy.Spider):
             detail = failure.value.detail
             kind = "skipped" if reason in SKIP_REASONS else "failed"
             self.crawler.stats.inc_value(f"{kind}/{reason}")
-            yield FetchFailed(url=url, reason=reason, detail=detail[:500], failed_at=_utcnow())
+            yield FetchFailed(url=url, reason=reason, detail=detail[:500], failed_at=utcnow())
             return
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"failed/{reason}")
-        yield FetchFailed(
-            url=url, reason=reason, http_status=status, detail=detail[:500], failed_at=_utcnow()
-        )
+        yield FetchFailed(url=url, reason=reason, http_status=status, detail=detail[:500], failed_at=utcnow())
 
 
 def failure_reason(failure: Failure) -> str:

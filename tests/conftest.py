@@ -7,12 +7,14 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from crawler.sample_site import SITE_DIR
 from crawler.siteserver import SiteServer, serve_directory
+from tests.servers import pg_database
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -99,28 +101,14 @@ def server_url(env: str, what: str) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """An empty PostgreSQL database of its own for this test (dropped afterwards)."""
-    import uuid
-
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    base = make_url(server_url(POSTGRES_ENV, "PostgreSQL"))
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
-    except Exception as exc:
-        admin.dispose()
-        if os.environ.get("CI", "").lower() == "true":
-            raise
-        pytest.skip(f"PostgreSQL at ${POSTGRES_ENV} is not reachable: {exc.__class__.__name__}")
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(pg_database(server_url(POSTGRES_ENV, "PostgreSQL")))
+        except Exception as exc:
+            if os.environ.get("CI", "").lower() == "true":
+                raise
+            pytest.skip(f"PostgreSQL at ${POSTGRES_ENV} is not reachable: {exc.__class__.__name__}")
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

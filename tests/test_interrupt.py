@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from crawler.siteserver import SiteServer, serve_directory
 from tests.conftest import REPO, _env, run_cli
 from tests.newsgen import write_site
+from tests.waiting import query_while_writing, wait_until
 
 N = 40
 # Seconds the crawl may take to stop after the first Ctrl-C on a loaded 2-CPU machine (it waits
@@ -29,21 +29,8 @@ SECOND_BOUND = 10.0
 pytestmark = pytest.mark.slow
 
 
-def _query(db: Path, sql: str) -> list[tuple]:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-    except sqlite3.Error:
-        return []
-    try:
-        return con.execute(sql).fetchall()
-    except sqlite3.Error:
-        return []
-    finally:
-        con.close()
-
-
 def _articles(db: Path) -> int:
-    rows = _query(db, "SELECT count(*) FROM articles")
+    rows = query_while_writing(db, "SELECT count(*) FROM articles")
     return int(rows[0][0]) if rows else 0
 
 
@@ -86,14 +73,6 @@ def _ctrl_c(proc: subprocess.Popen[bytes]) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _wait_for(proc: subprocess.Popen[bytes], log: Path, what: str, cond: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 90
-    while not cond():
-        assert proc.poll() is None, f"the crawl ended before {what}:\n{log.read_text()}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def _stopped_within(proc: subprocess.Popen[bytes], log: Path, bound: float) -> int:
@@ -139,7 +118,7 @@ def _resumes(args: list[str], db: Path) -> None:
     """The same command again finishes the job: every story archived once."""
     again = run_cli(*args)
     assert again.returncode == 0, again.stdout + again.stderr[-3000:]
-    rows = _query(db, "SELECT url FROM articles")
+    rows = query_while_writing(db, "SELECT url FROM articles")
     urls = [u for (u,) in rows]
     assert len(urls) == len(set(urls)) == N
     _consistent(db)
@@ -165,11 +144,18 @@ def test_first_ctrl_c_stops_cleanly(tmp_path: Path, moment: str) -> None:
             if moment == "at_once":
                 time.sleep(0.3)
             elif moment == "worker_start_up":
-                _wait_for(proc, log, "the run record", lambda: bool(_query(db, "SELECT id FROM crawl_runs")))
+                wait_until(
+                    lambda: bool(query_while_writing(db, "SELECT id FROM crawl_runs")),
+                    proc,
+                    "the run record",
+                    log=log,
+                )
             elif moment == "mid_crawl":
-                _wait_for(proc, log, "10 articles", lambda: _articles(db) >= 10)
+                wait_until(lambda: _articles(db) >= 10, proc, "10 articles", log=log)
             else:
-                _wait_for(proc, log, "every page fetched", lambda: all(server.hits_for(p) for p in paths))
+                wait_until(
+                    lambda: all(server.hits_for(p) for p in paths), proc, "every page fetched", log=log
+                )
             sent = _ctrl_c(proc)
             rc = _stopped_within(proc, log, FIRST_BOUND)
         finally:
@@ -177,7 +163,7 @@ def test_first_ctrl_c_stops_cleanly(tmp_path: Path, moment: str) -> None:
                 os.killpg(proc.pid, signal.SIGKILL)
         output = log.read_text()
         assert "Traceback" not in output, output
-        runs = _query(db, "SELECT finish_reason FROM crawl_runs")
+        runs = query_while_writing(db, "SELECT finish_reason FROM crawl_runs")
         if sent and rc == -signal.SIGINT:
             # Ctrl-C before the interpreter had set its handlers (a loaded machine): the system's own
             # default stops the process at once, which a shell reports as 130; nothing was started.
@@ -204,7 +190,12 @@ def test_second_ctrl_c_stops_at_once(tmp_path: Path) -> None:
         try:
             # While the workers start and warm up (seconds): the first Ctrl-C waits for them to
             # extract the pages already fetched, the second does not.
-            _wait_for(proc, log, "the run record", lambda: bool(_query(db, "SELECT id FROM crawl_runs")))
+            wait_until(
+                lambda: bool(query_while_writing(db, "SELECT id FROM crawl_runs")),
+                proc,
+                "the run record",
+                log=log,
+            )
             assert _ctrl_c(proc)
             time.sleep(0.3)
             assert _ctrl_c(proc)
@@ -216,7 +207,7 @@ def test_second_ctrl_c_stops_at_once(tmp_path: Path) -> None:
         assert rc == 130, output
         assert "did not start" not in output and "Traceback" not in output, output
         assert "interrupted" in output, output
-        runs = _query(db, "SELECT finish_reason FROM crawl_runs")
+        runs = query_while_writing(db, "SELECT finish_reason FROM crawl_runs")
         assert runs in ([("interrupted",)], [("shutdown",)]), runs
         _consistent(db)
         _resumes(args, db)

@@ -19,6 +19,7 @@ from crawler.frontier import LOCK_FILE, JobLocked, lock_jobdir
 from crawler.siteserver import serve_directory
 from tests.conftest import REPO, _env, run_cli, run_scrapy
 from tests.newsgen import write_site
+from tests.waiting import wait_until
 
 _HOLD = """
 import sys, time
@@ -86,10 +87,14 @@ def test_second_crawl_on_a_busy_jobdir_exits_at_once(tmp_path):
             [sys.executable, "-m", "crawler", *args], cwd=REPO, env=_env(), stdout=log, stderr=log
         )
         try:
-            deadline = time.monotonic() + 60
-            while not (jobdir / LOCK_FILE).exists():
-                assert first.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_until(
+                (jobdir / LOCK_FILE).exists,
+                first,
+                "the first run's lock",
+                timeout=60,
+                log=tmp_path / "first.log",
+                interval=0.05,
+            )
             started = time.monotonic()
             second = run_cli(*args, timeout=60)
             took = time.monotonic() - started

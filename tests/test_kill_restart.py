@@ -8,6 +8,7 @@ random moment of its start-up).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
 import sqlite3
@@ -21,6 +22,7 @@ import pytest
 from crawler.siteserver import SiteServer, serve_directory
 from tests.conftest import REPO, _env
 from tests.newsgen import write_site
+from tests.waiting import wait_until
 
 KILLS = 20
 HOME_LINKS, CHILDREN = 6, 4
@@ -99,15 +101,19 @@ def test_twenty_kills_and_restarts_give_the_archive_of_one_crawl(tmp_path):
             try:
                 if rng.random() < 0.25:  # a random moment of the start-up or the crawl
                     moment = ("after", round(rng.uniform(0.2, 4.0), 2))
-                    deadline = time.monotonic() + moment[1]
-                    while time.monotonic() < deadline and proc.poll() is None:
-                        time.sleep(0.02)
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        proc.wait(timeout=moment[1])
                 else:  # after a few of this run's requests, a little later
                     moment = ("requests", rng.randint(1, 6))
-                    deadline = time.monotonic() + 60
-                    while _requests(server) - before < moment[1] and proc.poll() is None:
-                        assert time.monotonic() < deadline, log.read_text()
-                        time.sleep(0.01)
+                    wait_until(
+                        lambda start=before, n=moment[1]: _requests(server) - start >= n,
+                        proc,
+                        f"{moment[1]} requests",
+                        timeout=60,
+                        log=log,
+                        interval=0.01,
+                        may_end=True,
+                    )
                     time.sleep(rng.uniform(0, 0.3))
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGKILL)

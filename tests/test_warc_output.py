@@ -168,3 +168,19 @@ def test_files_rotate_and_a_file_left_open_is_repaired(tmp_path: Path):
     assert repaired.name == left.name.removesuffix(OPEN_SUFFIX)
     kinds = [r["warc-type"] for r in _check(repaired)]
     assert kinds == ["warcinfo", "response", "request", "response", "request", "response"]
+
+
+def test_a_record_that_fills_its_file_is_located_in_that_file(tmp_path: Path):
+    """The location returned for the record after which the file rotates names that file (a revisit's
+    was empty: its file name was read after the file had been closed)."""
+    writer = WarcFileWriter(tmp_path, max_size=1)  # every exchange fills its file
+    revisit = writer.write_revisit("http://news.example/r", status=304, headers=[])
+    exchange = writer.write_exchange("http://news.example/e", status=200, headers=[], body=b"<html></html>")
+    files = writer.close()
+    assert [revisit.file, exchange.file] == files
+    for location, kind in ((revisit, "revisit"), (exchange, "response")):
+        with open(location.file, "rb") as fh:
+            fh.seek(location.offset)
+            record = next(iter(ArchiveIterator(fh)))
+            assert record.rec_type == kind
+            assert record.rec_headers.get_header("WARC-Record-ID") == location.record_id

@@ -81,6 +81,16 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def keep_html_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--keep-html/--no-keep-html`` (default on): whether archived pages keep their raw HTML."""
+    return click.option(
+        "--keep-html/--no-keep-html",
+        default=True,
+        show_default=True,
+        help="Keep each archived page's raw HTML (compressed) for `crawler reextract`.",
+    )(func)
+
+
 def open_archive(url: str, *, readonly: bool = False, must_exist: bool = False) -> Engine:
     """Open the archive or fail with one clear line (click prints it; exit code 1 for a database
     that is not a usable archive, 2 for a URL or path that names none).

@@ -9,7 +9,7 @@ import click
 
 from archive.db import make_sessionmaker
 from crawler.cli import INTERRUPTED, cli
-from crawler.cli.common import UsageFailure, db_option, open_archive
+from crawler.cli.common import UsageFailure, db_option, keep_html_option, open_archive
 from crawler.frontier import JobLocked, lock_jobdir
 from crawler.incremental import DurationError, parse_duration
 from crawler.reasons import Reason
@@ -67,12 +67,7 @@ from pipelines import run_counts
 @click.option(
     "--full", is_flag=True, help="Fetch every page again: no revisit interval, no conditional requests."
 )
-@click.option(
-    "--keep-html/--no-keep-html",
-    default=True,
-    show_default=True,
-    help="Keep each archived page's raw HTML (compressed) for `crawler reextract`.",
-)
+@keep_html_option
 @click.option(
     "--warc",
     "warc_dir",

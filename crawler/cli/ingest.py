@@ -22,13 +22,14 @@ from crawler.cli import cli
 from crawler.cli.common import (
     UsageFailure,
     db_option,
+    keep_html_option,
     lang_option,
     open_archive,
     site_option,
     time_option,
     time_range,
 )
-from crawler.wording import plural
+from crawler.wording import StatusLine, plural
 
 _SUFFIXES = (".warc", ".warc.gz")
 
@@ -81,16 +82,12 @@ class _Progress:
     """A one-line live count on standard error, only when it is a terminal (rich)."""
 
     def __init__(self) -> None:
-        self.status: Any = None
+        self.line = StatusLine()
         self.started = time.monotonic()
         self.last = 0.0
-        if sys.stderr.isatty():
-            from rich.console import Console
-
-            self.console = Console(stderr=True)
 
     def __call__(self, path: str, file_counts: Any, total: Any) -> None:
-        if not hasattr(self, "console"):
+        if not self.line.active:
             return
         now = time.monotonic()
         if now - self.last < 0.2:
@@ -104,15 +101,10 @@ class _Progress:
             f"ingesting {os.path.basename(path)}: {records} records ({rate:.0f}/s), "
             f"{archived} new articles, {skipped} skipped"
         )
-        if self.status is None:
-            self.status = self.console.status(text)
-            self.status.start()
-        else:
-            self.status.update(text)
+        self.line.show(text)
 
     def stop(self) -> None:
-        if self.status is not None:
-            self.status.stop()
+        self.line.stop()
 
 
 @cli.command()
@@ -132,12 +124,7 @@ class _Progress:
 )
 @click.option("--until", metavar="TIME", help="Only records with a WARC-Date at or before this.")
 @click.option("--max-records", type=click.IntRange(min=1), help="Stop after reading this many records.")
-@click.option(
-    "--keep-html/--no-keep-html",
-    default=True,
-    show_default=True,
-    help="Keep each archived page's raw HTML (compressed) for `crawler reextract`.",
-)
+@keep_html_option
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting.")
 def ingest(
     files: tuple[str, ...],

@@ -6,8 +6,11 @@ input.
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
 
 from lxml import etree
 
@@ -50,31 +53,8 @@ __all__ = ["explain", "extract"]
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
-
-def extract(
-    html: str | bytes,
-    url: str | None = None,
-    *,
-    content_language: str | None = None,
-    options: ExtractOptions | None = None,
-    content_type: str | None = None,
-    fetched_at: datetime | None = None,
-) -> Article | None:
-    """Extract the clean article from ``html``; None when the page is not an article or is empty.
-
-    ``content_language`` and ``content_type`` are the page's HTTP headers when known: the first is a
-    declared language, the second may name the charset of ``html`` bytes. ``fetched_at`` (naive UTC
-    or aware; default now) is when the page was fetched: no publication date is later.
-    """
-    res = explain(
-        html,
-        url,
-        content_language=content_language,
-        options=options,
-        content_type=content_type,
-        fetched_at=fetched_at,
-    )
-    return res if isinstance(res, Article) else None
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def explain(
@@ -86,13 +66,41 @@ def explain(
     content_type: str | None = None,
     fetched_at: datetime | None = None,
 ) -> Article | Rejection:
-    """As :func:`extract`, but a page with no article gives the :class:`Rejection` saying why."""
+    """The clean article of ``html``, or the :class:`Rejection` saying why the page has none.
+
+    ``content_language`` and ``content_type`` are the page's HTTP headers when known: the first is a
+    declared language, the second may name the charset of ``html`` bytes. ``fetched_at`` (naive UTC
+    or aware; default now) is when the page was fetched: no publication date is later.
+    """
     opts = options or DEFAULT_OPTIONS
     try:
         return _extract(html, url, content_language, content_type, opts, fetched_at)
     except (ValueError, TypeError, etree.LxmlError, RecursionError) as exc:
         logger.warning("extraction failed for %s: %s", url, exc)
         return Rejection(Rejected.ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def _parameters_of(source: Callable[_P, object]) -> Callable[[Callable[..., _R]], Callable[_P, _R]]:
+    """Give the decorated function the parameters of ``source``, for type checkers and ``help()``: one
+    signature written once for two functions."""
+
+    def decorate(func: Callable[..., _R]) -> Callable[_P, _R]:
+        returns = inspect.signature(func).return_annotation
+        signature = inspect.signature(source).replace(return_annotation=returns)
+        func.__signature__ = signature  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+@_parameters_of(explain)
+def extract(*args: Any, **kwargs: Any) -> Article | None:
+    """Extract the clean article from ``html``; None when the page is not an article or is empty.
+
+    The parameters are :func:`explain`'s.
+    """
+    res = explain(*args, **kwargs)
+    return res if isinstance(res, Article) else None
 
 
 def _extract(

@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from htmldate import find_date
 from lxml.html import HtmlElement
 
-from crawler.extract.metadata import PageMeta
+from crawler.extract.metadata import MODIFIED_META_KEYS, PUBLISHED_META_KEYS, PageMeta
 
 __all__ = [
     "EARLIEST",
@@ -36,37 +36,6 @@ EARLIEST = date(1990, 1, 1)
 _LOCAL_AHEAD = timedelta(hours=14)
 # Clocks of servers and crawlers disagree a little; a stated time this much after the fetch is kept.
 _CLOCK_SKEW = timedelta(minutes=10)
-
-# Publication <meta> keys in the order they are trusted; the rest of metadata._DATE_KEYS after them.
-_PUBLISHED_META = (
-    "article:published_time",
-    "og:published_time",
-    "datepublished",
-    "published_time",
-    "article.published",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.created",
-    "dc.date",
-    "dcterms.date",
-    "pubdate",
-    "publishdate",
-    "publish-date",
-    "cxenseparse:recs:publishtime",
-    "date",
-)
-_MODIFIED_META = (
-    "article:modified_time",
-    "og:updated_time",
-    "datemodified",
-    "dc.date.modified",
-    "dcterms.modified",
-    "article.updated",
-    "parsely-updated",
-    "last-modified",
-    "lastmod",
-)
 
 _STAMP_RE = re.compile(
     r"(?P<y>(?:19|20)\d\d)-(?P<mo>[01]\d)-(?P<d>[0-3]\d)"
@@ -174,21 +143,16 @@ def _first(
     return None, None
 
 
-def _published_candidates(tree: HtmlElement, meta: PageMeta) -> Iterator[tuple[str, str | None]]:
-    yield "json-ld", meta.ld_date
-    for key in _PUBLISHED_META:
+def _candidates(
+    tree: HtmlElement, meta: PageMeta, ld_value: str | None, meta_keys: tuple[str, ...], prop: str
+) -> Iterator[tuple[str, str | None]]:
+    """(source, raw value) of a date in the order its sources are trusted: JSON-LD's ``ld_value``,
+    the page's ``meta_keys`` tags, its ``<time>`` elements (``prop`` ones first)."""
+    yield "json-ld", ld_value
+    for key in meta_keys:
         if key in meta.meta_dates:
             yield f"meta:{key}", meta.meta_dates[key]
-    for value in _time_elements(tree, "datepublished"):
-        yield "time", value
-
-
-def _modified_candidates(tree: HtmlElement, meta: PageMeta) -> Iterator[tuple[str, str | None]]:
-    yield "json-ld", meta.ld_modified
-    for key in _MODIFIED_META:
-        if key in meta.meta_dates:
-            yield f"meta:{key}", meta.meta_dates[key]
-    for value in _time_elements(tree, "datemodified"):
+    for value in _time_elements(tree, prop):
         yield "time", value
 
 
@@ -217,12 +181,16 @@ def page_dates(
 ) -> PageDates:
     """The publication and modification times of the page, as of ``fetched_at`` (default: now)."""
     fetched = fetched_at or datetime.now(UTC)
-    published, source = _first(_published_candidates(tree, meta), fetched)
+    published, source = _first(
+        _candidates(tree, meta, meta.ld_date, PUBLISHED_META_KEYS, "datepublished"), fetched
+    )
     if published is None:
         published = _htmldate(tree, url, fetched)
         if published is not None and _plausible(published, fetched):
             source = "htmldate"
         else:
             published = None
-    modified, _ = _first(_modified_candidates(tree, meta), fetched)
+    modified, _ = _first(
+        _candidates(tree, meta, meta.ld_modified, MODIFIED_META_KEYS, "datemodified"), fetched
+    )
     return PageDates(published=published, modified=modified, published_source=source)

@@ -17,6 +17,8 @@ from crawler.lang import normalise_lang
 from crawler.text import clean_text
 
 __all__ = [
+    "MODIFIED_META_KEYS",
+    "PUBLISHED_META_KEYS",
     "PageMeta",
     "author_of",
     "declared_lang",
@@ -84,36 +86,49 @@ class PageMeta:
     ld_other: set[str] = field(default_factory=set)  # non-article JSON-LD types on the page
 
 
-_DATE_KEYS = {
+# <meta> property or name -> the PageMeta field it fills; the first such tag of the page wins.
+_META_FIELDS = {
+    "og:title": "og_title",
+    "twitter:title": "twitter_title",
+    "og:description": "og_description",
+    "description": "description",
+    "og:site_name": "site_name",
+    "og:locale": "og_locale",
+    "og:type": "og_type",
+}
+# The date <meta> keys (property, name or itemprop): of the publication and of the last change, each
+# in the order its dates are trusted (crawler.extract.dates).
+PUBLISHED_META_KEYS = (
     "article:published_time",
     "og:published_time",
     "datepublished",
+    "published_time",
+    "article.published",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dc.date",
+    "dcterms.date",
     "pubdate",
     "publishdate",
     "publish-date",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "dcterms.date",
-    "dcterms.created",
-    "sailthru.date",
-    "parsely-pub-date",
-    "article.published",
-    "published_time",
     "cxenseparse:recs:publishtime",
-}
-# Where the page says when it was last changed.
-_MODIFIED_KEYS = {
+    "date",
+)
+MODIFIED_META_KEYS = (
     "article:modified_time",
     "og:updated_time",
     "datemodified",
     "dc.date.modified",
     "dcterms.modified",
-    "last-modified",
-    "lastmod",
     "article.updated",
     "parsely-updated",
-}
+    "last-modified",
+    "lastmod",
+)
+_DATE_KEYS = frozenset(PUBLISHED_META_KEYS)
+_MODIFIED_KEYS = frozenset(MODIFIED_META_KEYS)
 _AUTHOR_KEYS = {
     "author",
     "article:author",
@@ -199,20 +214,9 @@ def read_meta(tree: HtmlElement) -> PageMeta:
             if (el.get("http-equiv") or "").lower() == "content-language" and content:
                 meta.html_lang = meta.html_lang or content
             continue
-        if key == "og:title":
-            meta.og_title = meta.og_title or content
-        elif key == "twitter:title":
-            meta.twitter_title = meta.twitter_title or content
-        elif key == "og:description":
-            meta.og_description = meta.og_description or content
-        elif key == "description":
-            meta.description = meta.description or content
-        elif key == "og:site_name":
-            meta.site_name = meta.site_name or content
-        elif key == "og:locale":
-            meta.og_locale = meta.og_locale or content
-        elif key == "og:type":
-            meta.og_type = meta.og_type or content
+        if key in _META_FIELDS:
+            name = _META_FIELDS[key]
+            setattr(meta, name, getattr(meta, name) or content)
         elif key in _DATE_KEYS or key in _MODIFIED_KEYS:
             if key in _DATE_KEYS:
                 meta.meta_date = meta.meta_date or iso_date(content)
