@@ -1,7 +1,9 @@
 """Scrapy downloader middleware for incremental crawls: skip or conditionally fetch archived pages.
 
 At spider open, :class:`IncrementalMiddleware` reads from the archive (``ARCHIVE_URL``), in one
-query, when each archived URL was last fetched or checked and its ETag / Last-Modified. Then,
+query, when each archived URL was last fetched or checked and its ETag / Last-Modified. Like every
+archive access of a crawl it goes through the crawl's archive (:func:`pipelines.crawl_archive`):
+reads in its reader thread, writes in its writer thread, never on the reactor's. Then,
 for every page request the spider marks with ``meta["incremental"]`` (all pages but the start
 pages), :func:`crawler.incremental.decide` says whether to send it at all and with which
 conditional headers. Requests not sent, and pages answered ``304 Not Modified``, end in the
@@ -39,17 +41,22 @@ from scrapy.http import Headers, HtmlResponse, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from sqlalchemy import Engine
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from twisted.internet.error import DNSLookupError
 from w3lib.url import safe_url_string
 
-from archive.db import ArchiveError, make_engine, make_sessionmaker
+from archive.db import ArchiveError
+from archive.faults import StorageFault
+from archive.models import Article
 from archive.state import FetchState, cache_page, cached_body, load_cache_validators, load_fetch_states
+from archive.writer import ArchiveAccess
 from crawler.incremental import CONDITIONAL, Decision, decide, parse_duration, parse_listed_date
 from crawler.items import RawPage
 from crawler.reach import Reach, host_port, is_public_address
 from crawler.reasons import Reason
+from pipelines import crawl_archive
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -103,7 +110,11 @@ class IncrementalMiddleware:
         self.use_cache = self.enabled and self.conditional
         self.states: dict[str, FetchState] = {}
         self.cache: dict[str, tuple[str | None, str | None]] = {}
-        self.engine: Engine | None = None
+        self.archive: ArchiveAccess | None = None
+        try:
+            self.archive = crawl_archive(crawler)
+        except ArchiveError as exc:
+            logger.warning("incremental crawling off: %s", exc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -112,21 +123,20 @@ class IncrementalMiddleware:
             raise NotConfigured("ARCHIVE_URL is empty: nothing to crawl incrementally against")
         mw = cls(crawler, url)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(mw.item_dropped, signal=signals.item_dropped)
         return mw
 
-    def spider_opened(self, spider: Spider) -> None:
-        started = time.perf_counter()
-        try:
-            self.engine = make_engine(self.url)
-        except ArchiveError as exc:
-            logger.warning("incremental crawling off: %s", exc)
+    async def spider_opened(self, spider: Spider) -> None:
+        """Read the fetch states and cache validators (in the archive's reader thread; Scrapy
+        awaits this before it schedules a request)."""
+        if self.archive is None:
             return
-        with make_sessionmaker(self.engine)() as session:
-            self.states = load_fetch_states(session)
-            if self.use_cache:
-                self.cache = load_cache_validators(session)
+        started = time.perf_counter()
+
+        def load(session: Session) -> tuple[dict[str, FetchState], dict[str, tuple[str | None, str | None]]]:
+            return load_fetch_states(session), load_cache_validators(session) if self.use_cache else {}
+
+        self.states, self.cache = await self.archive.read(load)
         stats = self.crawler.stats
         stats.set_value("incremental/known_urls", len(self.states))
         stats.set_value("incremental/cached_pages", len(self.cache))
@@ -138,11 +148,6 @@ class IncrementalMiddleware:
             int(self.revisit_after),
             "on" if self.enabled else "off: only pages done in this job are skipped",
         )
-
-    def spider_closed(self, spider: Spider) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-            self.engine = None
 
     # -- archived articles -------------------------------------------------------------------
 
@@ -192,10 +197,10 @@ class IncrementalMiddleware:
             for name, value in decision.headers.items():
                 request.headers[name] = value
 
-    def process_response(self, request: Request, response: Response) -> Response | Request:
+    async def process_response(self, request: Request, response: Response) -> Response | Request:
         action = request.meta.get("incremental_action")
         if action == CACHE_CONDITIONAL and response.status == 304:
-            return self._from_cache(request, response)
+            return await self._from_cache(request, response)
         if request.meta.get("cacheable") and response.status == 200:
             self._store(request.url, response)
         if action != CONDITIONAL:
@@ -217,7 +222,7 @@ class IncrementalMiddleware:
     def _cache_request(self, request: Request) -> None:
         """Ask for a cached non-article page conditionally."""
         validators = self.cache.get(request.url)
-        if validators is None or self.engine is None:
+        if validators is None or self.archive is None:
             return
         etag, last_modified = validators
         request.meta["incremental_action"] = CACHE_CONDITIONAL
@@ -226,13 +231,14 @@ class IncrementalMiddleware:
         if last_modified:
             request.headers["If-Modified-Since"] = last_modified
 
-    def _from_cache(self, request: Request, response: Response) -> Response | Request:
-        """The cached copy of a page the server says is not modified, flagged ``cached``."""
+    async def _from_cache(self, request: Request, response: Response) -> Response | Request:
+        """The cached copy of a page the server says is not modified, flagged ``cached`` (read in
+        the archive's reader thread)."""
         body = None
-        if self.engine is not None:
+        if self.archive is not None:
+            url = request.url
             try:
-                with make_sessionmaker(self.engine)() as session:
-                    body = cached_body(session, request.url)
+                body = await self.archive.read(lambda session: cached_body(session, url))
             except SQLAlchemyError as exc:
                 logger.warning("page cache unreadable for %s: %s", request.url, exc)
         if body is None:  # gone from the cache meanwhile: fetch it in full
@@ -251,27 +257,37 @@ class IncrementalMiddleware:
         )
 
     def _store(self, url: str, response: Response) -> None:
+        """Cache the page (a write queued to the archive's writer thread; not waited for)."""
         etag = _header(response, b"ETag")
         last_modified = _header(response, b"Last-Modified")
-        if not self.use_cache or self.engine is None or "cached" in response.flags:
+        if not self.use_cache or self.archive is None or "cached" in response.flags:
             return
         if not (etag or last_modified):
             return  # the server cannot answer conditional requests for it
-        try:
-            with make_sessionmaker(self.engine).begin() as session:
-                cache_page(
-                    session,
-                    url,
-                    etag=etag,
-                    last_modified=last_modified,
-                    content_type=_header(response, b"Content-Type"),
-                    body=response.body,
-                    fetched_at=_utcnow(),
-                )
-        except SQLAlchemyError as exc:
-            logger.warning("could not cache %s: %s", url, exc)
-            return
-        self.crawler.stats.inc_value("incremental/cache_stored")
+        content_type = _header(response, b"Content-Type")
+        body = response.body
+        fetched_at = _utcnow()
+        written = self.archive.submit(
+            url,
+            lambda session: cache_page(
+                session,
+                url,
+                etag=etag,
+                last_modified=last_modified,
+                content_type=content_type,
+                body=body,
+                fetched_at=fetched_at,
+            ),
+        )
+
+        def done(written: asyncio.Future[Any]) -> None:
+            error = None if written.cancelled() else written.exception()
+            if error is None:
+                self.crawler.stats.inc_value("incremental/cache_stored")
+            elif not isinstance(error, StorageFault):  # a fault is reported once, and stops the crawl
+                logger.warning("could not cache %s: %s", url, error)
+
+        written.add_done_callback(done)
 
     def item_dropped(self, item: Any, response: Any, exception: Any, spider: Any) -> None:
         """A page the pipelines dropped as not an article (or a duplicate): cache it, so that next
@@ -499,7 +515,7 @@ class WarcMiddleware:
     the downloader). The record's location goes with the request (``meta["warc_record"]``) to the
     spider's raw page and so to the article row. A 304 becomes a revisit record pointing to the
     digest of the archived payload. Writes are small appends on the reactor thread; a 304's lookup of
-    the earlier digest is one indexed read of the archive.
+    the earlier digest is one indexed read of the archive, in the crawl's reader thread.
     """
 
     def __init__(self, crawler: Crawler, folder: str) -> None:
@@ -517,8 +533,12 @@ class WarcMiddleware:
         self.writer = WarcFileWriter(
             folder, max_size=settings.getint("ARCHIVE_WARC_MAX_SIZE", 1 << 30), info=info
         )
-        self._archive_url = settings.get("ARCHIVE_URL") or None
-        self._sessions: Any = None
+        self.archive: ArchiveAccess | None = None
+        if settings.get("ARCHIVE_URL"):
+            try:
+                self.archive = crawl_archive(crawler)
+            except ArchiveError as exc:
+                logger.debug("no earlier digests for revisit records: %s", exc)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
@@ -529,27 +549,24 @@ class WarcMiddleware:
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
-    def _earlier(self, url: str) -> tuple[str | None, datetime | None]:
+    async def _earlier(self, url: str) -> tuple[str | None, datetime | None]:
         """The payload digest and fetch time of the archived page at ``url`` (None, None if unknown)."""
-        if not self._archive_url:
+        if self.archive is None:
             return None, None
-        from sqlalchemy import select
 
-        from archive.models import Article
+        def earlier(session: Session) -> Any:
+            return session.execute(
+                select(Article.payload_digest, Article.fetched_at).where(Article.url == url)
+            ).first()
 
         try:
-            if self._sessions is None:
-                self._sessions = make_sessionmaker(make_engine(self._archive_url))
-            with self._sessions() as session:
-                row = session.execute(
-                    select(Article.payload_digest, Article.fetched_at).where(Article.url == url)
-                ).first()
-        except (ArchiveError, SQLAlchemyError) as exc:
+            row = await self.archive.read(earlier)
+        except SQLAlchemyError as exc:
             logger.debug("no earlier digest for %s: %s", url, exc)
             return None, None
         return (row[0], row[1]) if row is not None else (None, None)
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         headers = [
             (k.decode("latin-1"), v.decode("latin-1"))
             for k, values in response.headers.items()
@@ -561,7 +578,7 @@ class WarcMiddleware:
             for v in values
         ]
         if response.status == 304:
-            digest, when = self._earlier(request.url)
+            digest, when = await self._earlier(request.url)
             location = self.writer.write_revisit(
                 response.url,
                 status=304,
@@ -588,5 +605,3 @@ class WarcMiddleware:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         files = self.writer.close()
         self.crawler.stats.set_value("warc/files", len(files))
-        if self._sessions is not None:
-            self._sessions.kw["bind"].dispose()

@@ -4,6 +4,10 @@ ExtractPipeline turns a RawPage into an ExtractedPage (clean text and language t
 crawler.extract) or drops it with a counted reason; StorePipeline writes it to the archive,
 records failed fetches, and keeps the crawl_runs row of the crawl. The item that leaves
 StorePipeline is the clean record, so ``scrapy crawl article -O items.jsonl`` exports it.
+
+Every component of a crawl that uses the archive (these pipelines, the incremental and WARC
+middlewares) goes through :func:`crawl_archive`: one :class:`archive.writer.ArchiveAccess` per
+crawler (one engine, the writer thread, the reader thread), closed when the crawl's engine stops.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,7 +24,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy.orm import Session
 
-from archive.db import ArchiveError, make_engine, make_sessionmaker
+from archive.db import ArchiveError
 from archive.export import json_record_from_article
 from archive.faults import StorageFault
 from archive.store import (
@@ -32,7 +37,7 @@ from archive.store import (
     start_run,
     utcnow,
 )
-from archive.writer import BatchWriter, SiteLines, store_record
+from archive.writer import ArchiveAccess, SiteLines, store_record
 from archive.writer import article_record as build_record
 from crawler.extract import EXTRACTOR_VERSION, ExtractOptions, lines_for_learning
 from crawler.items import Article, FetchFailed, NotModifiedPage, RawPage
@@ -44,7 +49,6 @@ from crawler.worker import Extraction, extract_page
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 __all__ = [
     "Dropped",
@@ -54,11 +58,77 @@ __all__ = [
     "RecordPipeline",
     "StorePipeline",
     "article_record",
+    "crawl_archive",
     "extract_page",
     "run_counts",
 ]
 
 logger = logging.getLogger(__name__)
+
+# The archive of each crawler (or why it could not be opened), made by its first component.
+_ARCHIVES: weakref.WeakKeyDictionary[Crawler, ArchiveAccess | ArchiveError] = weakref.WeakKeyDictionary()
+
+
+def crawl_archive(crawler: Crawler) -> ArchiveAccess:
+    """The archive (ARCHIVE_URL) of this crawl, shared by all its components: opened by the first
+    that asks (while Scrapy builds the components, before any request), closed once, when the
+    crawl's engine stops (signal ``engine_stopped``). Raises ArchiveError (the same one to every
+    component) when ARCHIVE_URL is empty or the archive cannot be opened.
+
+    Writes are batched (ARCHIVE_BATCH_SIZE records or ARCHIVE_BATCH_SECONDS per transaction); a
+    locked database is waited for up to ARCHIVE_LOCK_WAIT seconds; a fault of the database
+    (StorageFault) stops the crawl, once.
+    """
+    known = _ARCHIVES.get(crawler)
+    if isinstance(known, ArchiveError):
+        raise known
+    if known is not None:
+        return known
+    settings = crawler.settings
+    url = settings.get("ARCHIVE_URL")
+    try:
+        if not url:
+            raise ArchiveError("ARCHIVE_URL is empty")
+        archive = ArchiveAccess.open(
+            url,
+            batch_size=settings.getint("ARCHIVE_BATCH_SIZE", 100),
+            batch_seconds=settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2),
+            lock_wait=settings.getfloat("ARCHIVE_LOCK_WAIT", 300),
+            on_fault=lambda fault: _stop_crawl(crawler, fault),
+        )
+    except ArchiveError as exc:
+        _ARCHIVES[crawler] = exc
+        raise
+    _ARCHIVES[crawler] = archive
+
+    async def close() -> None:
+        await archive.close()
+
+    crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
+    return archive
+
+
+# Keeps the task that closes a crawl stopped by a fault of the archive until it is done.
+_CLOSING: set[asyncio.Future[Any]] = set()
+
+
+def _stop_crawl(crawler: Crawler, fault: StorageFault) -> None:
+    """Stop the crawl, once, for a fault of the database: its message is the crawl's last word
+    (``archive/fault``), its kind the finish reason."""
+    stats = crawler.stats
+    if stats.get_value("archive/fault") is not None:
+        return
+    stats.set_value("archive/fault", str(fault))
+    logger.info("stopping the crawl: %s", fault)
+    engine = crawler.engine
+    if engine is None:
+        return
+    if hasattr(engine, "close_spider_async"):  # Scrapy 2.14+; this runs on the reactor's loop
+        closing = asyncio.ensure_future(engine.close_spider_async(reason=fault.kind))
+        _CLOSING.add(closing)
+        closing.add_done_callback(_CLOSING.discard)
+    elif crawler.spider is not None:
+        engine.close_spider(crawler.spider, fault.kind)
 
 
 @dataclass
@@ -118,7 +188,7 @@ class ExtractPipeline:
         self.batch_scheduling = settings.getbool("CRAWLER_BATCH_SCHEDULING", True)
         self.pool: ExtractionPool | None = None
         self._slots = asyncio.Semaphore(self.queue_size)
-        self.site_lines = SiteLinesCache.from_settings(settings)
+        self.site_lines = SiteLinesCache.from_crawler(crawler)
         # What the store pipeline will want from the worker besides the article.
         self.keep_html = bool(settings.get("ARCHIVE_URL")) and settings.getbool("ARCHIVE_KEEP_HTML", True)
         self.learn_lines = bool(settings.get("ARCHIVE_URL")) and settings.getbool(
@@ -153,8 +223,8 @@ class ExtractPipeline:
             return item
         if self.pool is None:
             raise RuntimeError("ExtractPipeline used before open_spider")
+        options = await self.site_lines.options_for(domain_of(item.final_url))
         async with self._slots:
-            options = self.site_lines.options_for(domain_of(item.final_url))
             future = self.pool.submit(
                 item.html,
                 item.final_url,
@@ -188,22 +258,23 @@ class ExtractPipeline:
 
 
 class SiteLinesCache:
-    """Per-site boilerplate lines learned in the archive (:class:`archive.writer.SiteLines`), as the
-    extractor's options."""
+    """Per-site boilerplate lines learned in the archive (:class:`archive.writer.SiteLines`, read
+    in the archive's reader thread), as the extractor's options."""
 
-    def __init__(self, url: str | None, refresh: int = 50) -> None:
-        self.lines = SiteLines(make_sessionmaker(make_engine(url)) if url else None, refresh)
+    def __init__(self, archive: ArchiveAccess | None, refresh: int = 50) -> None:
+        self.lines = SiteLines(archive, refresh)
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings) -> SiteLinesCache:
-        url = settings.get("ARCHIVE_URL") if settings.getbool("CRAWLER_LEARN_BOILERPLATE", True) else None
+    def from_crawler(cls, crawler: Crawler) -> SiteLinesCache:
+        if not crawler.settings.getbool("CRAWLER_LEARN_BOILERPLATE", True):
+            return cls(None)
         try:
-            return cls(url or None)
-        except ArchiveError:  # StorePipeline reports an unusable archive
+            return cls(crawl_archive(crawler))
+        except ArchiveError:  # no archive, or StorePipeline reports an unusable one
             return cls(None)
 
-    def options_for(self, domain: str) -> ExtractOptions | None:
-        lines = self.lines.lines_for(domain)
+    async def options_for(self, domain: str) -> ExtractOptions | None:
+        lines = await self.lines.lines_for(domain)
         return ExtractOptions(site_boilerplate=lines) if lines else None
 
 
@@ -220,38 +291,28 @@ def article_record(
 class StorePipeline:
     """Store articles in the archive (ARCHIVE_URL) and keep the crawl's run record."""
 
-    def __init__(self, crawler: Crawler, url: str) -> None:
+    def __init__(self, crawler: Crawler, archive: ArchiveAccess) -> None:
         self.crawler = crawler
-        try:
-            self.engine = make_engine(url)
-        except ArchiveError as exc:
-            raise NotConfigured(str(exc)) from exc
-        self.Session = make_sessionmaker(self.engine)
+        # The crawl's archive (crawl_archive): writes batched in its writer thread, so the reactor
+        # never waits for the database; a fault of the database stops the crawl.
+        self.archive = archive
         self.run_id: int | None = None
         self.keep_html = crawler.settings.getbool("ARCHIVE_KEEP_HTML", True)
         self.learn_lines = crawler.settings.getbool("CRAWLER_LEARN_BOILERPLATE", True)
-        # Writes are batched: one transaction per ARCHIVE_BATCH_SIZE records or ARCHIVE_BATCH_SECONDS,
-        # run by one writer thread so the reactor never waits for the database.
-        self.writer = BatchWriter(
-            self.Session,
-            batch_size=crawler.settings.getint("ARCHIVE_BATCH_SIZE", 100),
-            batch_seconds=crawler.settings.getfloat("ARCHIVE_BATCH_SECONDS", 0.2),
-            # A locked database is waited for up to this long; a fault of the database stops the crawl.
-            lock_wait=crawler.settings.getfloat("ARCHIVE_LOCK_WAIT", 300),
-            on_fault=self._stop,
-        )
-        self._closing: asyncio.Future[Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        url = crawler.settings.get("ARCHIVE_URL")
-        if not url:
+        if not crawler.settings.get("ARCHIVE_URL"):
             raise NotConfigured("ARCHIVE_URL is empty: not archiving")
-        pipeline = cls(crawler, url)
+        try:
+            archive = crawl_archive(crawler)
+        except ArchiveError as exc:
+            raise NotConfigured(str(exc)) from exc
+        pipeline = cls(crawler, archive)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         spider = self.crawler.spider
         assert spider is not None  # Scrapy opens pipelines once the crawl has its spider
         arguments = {
@@ -259,13 +320,15 @@ class StorePipeline:
             "max_depth": getattr(spider, "max_depth", None),
             "max_pages": getattr(spider, "max_pages", None),
         }
-        self.run_id = self.writer.transaction(lambda session: start_run(session, spider.name, arguments))
+        self.run_id = await self.archive.transaction(
+            lambda session: start_run(session, spider.name, arguments)
+        )
         self.crawler.stats.set_value("archive/run_id", self.run_id)
 
     async def process_item(self, item: Any) -> Any:
         try:
             return await self._process_item(item)
-        except StorageFault as exc:  # the crawl is stopping (see _stop); the page is fetched next run
+        except StorageFault as exc:  # the crawl is stopping (_stop_crawl); the page is fetched next run
             raise DropItem(
                 f"not stored ({exc.kind}): {getattr(item, 'url', item)}", log_level="DEBUG"
             ) from exc
@@ -322,35 +385,15 @@ class StorePipeline:
 
     async def _write(self, url: str, op: Callable[[Session], Any]) -> Any:
         """Run ``op(session)`` (a write about ``url``) in the next batch's transaction; its result."""
-        return await self.writer.write(url, op)
+        return await self.archive.write(url, op)
 
-    def _stop(self, fault: StorageFault) -> None:
-        """Stop the crawl, once, for a fault of the database: its message is the crawl's last word
-        (``archive/fault``), its kind the finish reason."""
-        stats = self.crawler.stats
-        if stats.get_value("archive/fault") is not None:
-            return
-        stats.set_value("archive/fault", str(fault))
-        logger.info("stopping the crawl: %s", fault)
-        engine = self.crawler.engine
-        if engine is None:
-            return
-        if hasattr(engine, "close_spider_async"):  # Scrapy 2.14+; this runs on the reactor's loop
-            self._closing = asyncio.ensure_future(engine.close_spider_async(reason=fault.kind))
-        elif self.crawler.spider is not None:
-            engine.close_spider(self.crawler.spider, fault.kind)
-
-    async def close_spider(self) -> None:
-        await self.writer.close()
-
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Close the crawl_runs row (in the writer thread, after every write of the crawl)."""
         stats = self.crawler.stats.get_stats()
         counts = run_counts(stats)
         failures = counts["failures"]
         for key in ("requested", "not_modified", "not_requested", "changed", "unchanged"):
             self.crawler.stats.set_value(f"run/{key}", counts[key])
-        if self.writer.retries:
-            self.crawler.stats.set_value("archive/retried_transactions", self.writer.retries)
         self.crawler.stats.set_value("run/new", counts["archived"])
         logger.info(
             "crawl run %s: requested %d, not modified %d, not requested %d, new %d, changed %d, "
@@ -368,12 +411,13 @@ class StorePipeline:
         if self.run_id is not None:
             run_id = self.run_id
             try:
-                self.writer.transaction(
+                await self.archive.transaction(
                     lambda session: finish_run(session, run_id, reason=reason, counts=counts)
                 )
             except StorageFault as exc:
                 logger.warning("the end of crawl run %s is not recorded: %s", run_id, exc)
-        self.engine.dispose()
+        if self.archive.writer.retries:
+            self.crawler.stats.set_value("archive/retried_transactions", self.archive.writer.retries)
 
 
 def run_counts(stats: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,12 @@
-"""What a crawl or a WARC ingest writes for an extracted page, and the batching writer that writes it.
+"""What a crawl or a WARC ingest writes for an extracted page, and how it reaches the archive.
 
 :func:`article_record` builds the archive row of an extracted page; :func:`store_record` stores it
 and counts its lines for the site's boilerplate learning; :class:`BatchWriter` runs such writes in
-transactions of up to ``batch_size`` writes or every ``batch_seconds``, in one writer thread, so an
-asyncio caller (Scrapy's reactor, the ingest loop) never waits for the database. Nothing here
-knows Scrapy or runs the extractor.
+transactions of up to ``batch_size`` writes or every ``batch_seconds``, in one writer thread.
+:class:`ArchiveAccess` is the one way into the archive of a crawl or an ingest: one engine, its
+sessionmaker, the batching writer and one reader thread, so that an asyncio caller (Scrapy's
+reactor, the ingest loop) never runs a database call on its own thread. Nothing here knows Scrapy
+or runs the extractor.
 """
 
 from __future__ import annotations
@@ -13,22 +15,24 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.boilerplate import learned_lines, record_lines
-from archive.db import run_transaction
+from archive.db import make_engine, make_sessionmaker, run_transaction
 from archive.faults import StorageFault, retry_while_locked
 from archive.store import NEW, compress_html, extraction_columns, store_article
 from crawler.items import Article, RawPage
 from crawler.text import word_count
 from crawler.urls import domain_of
 
-__all__ = ["BatchWriter", "SiteLines", "article_record", "store_record"]
+__all__ = ["ArchiveAccess", "BatchWriter", "SiteLines", "article_record", "store_record"]
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
+
+T = TypeVar("T")
 
 
 def store_record(session: Session, record: dict[str, Any], lines: list[str] | None) -> str:
@@ -90,22 +94,35 @@ def _warc_columns(location: tuple[str, int, str, str | None] | None) -> dict[str
 class SiteLines:
     """Per-site boilerplate lines learned in the archive, read once per site and again every
     ``refresh`` pages of it, so that what a crawl learns is used while it goes on, at the cost of
-    one small query per site now and then. ``sessions`` None: nothing learned is used."""
+    one small query per site now and then, run in the reader thread of ``archive``. ``archive``
+    None: nothing learned is used."""
 
-    def __init__(self, sessions: sessionmaker[Session] | None, refresh: int = 50) -> None:
-        self.Session = sessions
+    def __init__(self, archive: ArchiveAccess | None, refresh: int = 50) -> None:
+        self.archive = archive
         self.refresh = refresh
         self._cache: dict[str, tuple[int, frozenset[str]]] = {}
+        self._reading: dict[str, asyncio.Future[frozenset[str]]] = {}
 
-    def lines_for(self, domain: str) -> frozenset[str]:
-        """The lines learned as boilerplate of ``domain`` (possibly ``refresh`` pages old)."""
-        if self.Session is None:
+    async def lines_for(self, domain: str) -> frozenset[str]:
+        """The lines learned as boilerplate of ``domain`` (possibly ``refresh`` pages old). Pages
+        of the site that come while its lines are read wait for that same read."""
+        if self.archive is None:
             return frozenset()
         seen, lines = self._cache.get(domain, (0, frozenset()))
-        if seen % self.refresh == 0:
-            with self.Session() as session:
-                lines = learned_lines(session, domain)
         self._cache[domain] = (seen + 1, lines)
+        reading = self._reading.get(domain)
+        if reading is not None:
+            return await asyncio.shield(reading)
+        if seen % self.refresh:
+            return lines
+        archive = self.archive
+        reading = asyncio.ensure_future(archive.read(lambda session: learned_lines(session, domain)))
+        self._reading[domain] = reading
+        try:
+            lines = await reading
+        finally:
+            del self._reading[domain]
+        self._cache[domain] = (self._cache[domain][0], lines)
         return lines
 
 
@@ -141,6 +158,11 @@ class BatchWriter:
 
     async def write(self, url: str, op: Callable[[Session], Any]) -> Any:
         """Run ``op(session)`` (a write about ``url``) in the next batch's transaction; its result."""
+        return await self.submit(url, op)
+
+    def submit(self, url: str, op: Callable[[Session], Any]) -> asyncio.Future[Any]:
+        """:meth:`write` without waiting: ``op`` is queued at once (before :meth:`close` waits for
+        what is queued); the future holds its result. Call it on the running loop."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((url, op, future))
@@ -148,7 +170,15 @@ class BatchWriter:
             self.flush()
         elif self._timer is None:
             self._timer = loop.call_later(self.batch_seconds, self.flush)
-        return await future
+        return future
+
+    async def run(self, op: Callable[[Session], T]) -> T:
+        """``op(session)`` in a transaction of its own (:meth:`transaction`) in the writer thread,
+        after every write queued before it; its result. For the one-off writes of a run (its
+        crawl_runs row), which wait for no batch timer."""
+        self.flush()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, self.transaction, op)
 
     def flush(self) -> None:
         """Hand the pending writes to the writer thread (batches run one after another, in order)."""
@@ -243,3 +273,82 @@ class BatchWriter:
         while self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
         self._writer.shutdown(wait=True)
+
+
+class ArchiveAccess:
+    """One crawl's (or one ingest's) way into the archive, from an asyncio loop: one engine and its
+    sessionmaker, the :class:`BatchWriter` (writes, in the writer thread) and one reader thread
+    (:meth:`read`), so that no database call runs on the loop's thread. Reads do not wait for the
+    writer: neither for its batch timer nor behind a batch that waits for a locked database.
+
+    Made with :meth:`open` (an engine of its own, disposed by :meth:`close`) or around a caller's
+    ``sessions`` (whose engine the caller disposes). :meth:`close` waits for every write and read.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        batch_size: int = 100,
+        batch_seconds: float = 0.2,
+        lock_wait: float = 300,
+        on_fault: Callable[[StorageFault], None] | None = None,
+        dispose: bool = False,
+    ) -> None:
+        self.Session = sessions
+        self.writer = BatchWriter(
+            sessions,
+            batch_size=batch_size,
+            batch_seconds=batch_seconds,
+            lock_wait=lock_wait,
+            on_fault=on_fault,
+        )
+        self._dispose = dispose
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="archive-reader")
+        self._reads: set[asyncio.Future[Any]] = set()
+        self.closed = False
+
+    @classmethod
+    def open(cls, url: str, **kwargs: Any) -> ArchiveAccess:
+        """The archive at ``url`` (:func:`archive.db.make_engine`: ArchiveError when it cannot be
+        opened) with an engine of its own. Opening reads the schema: do it before the loop runs
+        or before any work is scheduled."""
+        return cls(make_sessionmaker(make_engine(url)), dispose=True, **kwargs)
+
+    async def read(self, op: Callable[[Session], T]) -> T:
+        """``op(session)`` in a session of its own, in the reader thread; its result."""
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._reader, self._read, op)
+        self._reads.add(future)
+        future.add_done_callback(self._reads.discard)
+        return await future
+
+    def _read(self, op: Callable[[Session], T]) -> T:
+        with self.Session() as session:
+            return op(session)
+
+    async def write(self, url: str, op: Callable[[Session], Any]) -> Any:
+        """:meth:`BatchWriter.write`."""
+        return await self.writer.write(url, op)
+
+    def submit(self, url: str, op: Callable[[Session], Any]) -> asyncio.Future[Any]:
+        """:meth:`BatchWriter.submit`."""
+        return self.writer.submit(url, op)
+
+    async def transaction(self, op: Callable[[Session], T]) -> T:
+        """:meth:`BatchWriter.run`: ``op`` in a transaction of its own in the writer thread."""
+        return await self.writer.run(op)
+
+    async def close(self) -> None:
+        """Wait for every write and read, stop both threads, dispose of an engine of its own (in
+        the reader thread: closing the last SQLite connection may checkpoint the WAL). Once."""
+        if self.closed:
+            return
+        self.closed = True
+        await self.writer.close()
+        while self._reads:
+            await asyncio.gather(*self._reads, return_exceptions=True)
+        if self._dispose:
+            bind = self.Session.kw["bind"]
+            await asyncio.get_running_loop().run_in_executor(self._reader, bind.dispose)
+        self._reader.shutdown(wait=True)

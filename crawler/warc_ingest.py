@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import hashlib
 import io
 import logging
@@ -39,7 +40,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from archive.models import WarcFile
 from archive.store import CHANGED, DUPLICATE, NEW, finish_run, record_failure, start_run, utcnow
-from archive.writer import BatchWriter, SiteLines, article_record, store_record
+from archive.writer import ArchiveAccess, SiteLines, article_record, store_record
 from crawler.extract import EXTRACTOR_VERSION, ExtractOptions
 from crawler.incremental import parse_time
 from crawler.items import RawPage, is_html
@@ -328,7 +329,9 @@ _PAGE_REASONS = frozenset({Reason.TRUNCATED, Reason.TOO_LARGE, Reason.NON_HTML})
 
 
 class _Ingest:
-    """One ingest run: the pool, the writer, the per-site learned lines, the counts."""
+    """One ingest run: the pool, the archive (:class:`archive.writer.ArchiveAccess`: writes in its
+    writer thread, reads in its reader thread, none on the loop's), the per-site learned lines,
+    the counts."""
 
     def __init__(
         self,
@@ -336,12 +339,14 @@ class _Ingest:
         options: IngestOptions,
         on_progress: Callable[[str, FileCounts, FileCounts], None] | None,
     ) -> None:
-        self.Session = Session
+        self.archive = ArchiveAccess(
+            Session, batch_size=options.batch_size, batch_seconds=options.batch_seconds
+        )
+        self.writer = self.archive.writer
         self.options = options
         self.on_progress = on_progress
         self.workers = options.workers or os.cpu_count() or 1
-        self.writer = BatchWriter(Session, batch_size=options.batch_size, batch_seconds=options.batch_seconds)
-        self.site_lines = SiteLines(Session if options.learn_boilerplate else None)
+        self.site_lines = SiteLines(self.archive if options.learn_boilerplate else None)
         self.queue_size = options.queue_size or 2 * self.workers
         self.extracting = asyncio.Semaphore(self.queue_size)
         self.pool: ExtractionPool | None = None
@@ -360,7 +365,7 @@ class _Ingest:
         """Extract and store one HTML response record."""
         assert self.pool is not None and entry.url is not None
         options = self.options
-        lines = self.site_lines.lines_for(domain_of(entry.url))
+        lines = await self.site_lines.lines_for(domain_of(entry.url))
         try:
             # At most queue_size pages in the pool at once; the writes that follow wait apart from it.
             async with self.extracting:
@@ -431,7 +436,8 @@ class _Ingest:
         self, path: str, size: int, digest: str, total: FileCounts, budget: list[int]
     ) -> bool:
         """Read one file; True when every record was read (not stopped by --max-records)."""
-        with self.Session.begin() as session:
+
+        def start(session: Session) -> int:
             row = session.scalar(
                 select(WarcFile).where(
                     WarcFile.path == path, WarcFile.size == size, WarcFile.finished_at.is_(None)
@@ -444,7 +450,9 @@ class _Ingest:
                 row.sha256, row.started_at = digest, utcnow()
             row.run_id = self.run_id
             session.flush()
-            file_id = row.id
+            return row.id
+
+        file_id = await self.archive.transaction(start)
         counts = FileCounts()
         # Records in hand at once: enough to fill a write batch while the pool is kept busy.
         in_flight = asyncio.Semaphore(self.options.batch_size + self.queue_size)
@@ -518,6 +526,12 @@ def _done_before(session: Session, path: str, size: int) -> WarcFile | None:
     )
 
 
+def _digest_done_before(session: Session, digest: str) -> WarcFile | None:
+    return session.scalar(
+        select(WarcFile).where(WarcFile.sha256 == digest, WarcFile.finished_at.is_not(None)).limit(1)
+    )
+
+
 def run_counts(counts: FileCounts) -> dict[str, Any]:
     """The counts of the ingest's crawl_runs row (see :func:`archive.store.finish_run`)."""
     return {
@@ -540,24 +554,18 @@ async def _ingest(
     arguments: dict[str, Any],
 ) -> IngestResult:
     run = _Ingest(Session, options, on_progress)
-    with Session.begin() as session:
-        run.run_id = start_run(session, "ingest", arguments)
+    archive = run.archive
+    run.run_id = await archive.transaction(lambda session: start_run(session, "ingest", arguments))
     result = IngestResult(run.run_id)
     budget = [options.max_records if options.max_records is not None else 1 << 62]
     reason = "finished"
     try:
         for path in paths:
             size = os.path.getsize(path)
-            with Session() as session:
-                before = _done_before(session, path, size)
+            before = await archive.read(functools.partial(_done_before, path=path, size=size))
             if before is None:
                 digest = await asyncio.to_thread(file_digest, path)
-                with Session() as session:
-                    before = session.scalar(
-                        select(WarcFile)
-                        .where(WarcFile.sha256 == digest, WarcFile.finished_at.is_not(None))
-                        .limit(1)
-                    )
+                before = await archive.read(functools.partial(_digest_done_before, digest=digest))
             if before is not None:
                 result.files_done_before.append(path)
                 continue
@@ -586,11 +594,17 @@ async def _ingest(
         reason = "interrupted"
         raise
     finally:
-        await run.writer.close()
-        if run.pool is not None:
-            run.pool.close()
-        with Session.begin() as session:
-            finish_run(session, run.run_id, reason=reason, counts=run_counts(result.counts))
+        try:
+            if run.pool is not None:
+                run.pool.close()
+            # In the writer thread, after every write of the run.
+            await archive.transaction(
+                lambda session: finish_run(
+                    session, run.run_id, reason=reason, counts=run_counts(result.counts)
+                )
+            )
+        finally:
+            await archive.close()
     return result
 
 

@@ -280,13 +280,13 @@ def test_batched_writes_keep_per_item_outcomes(tmp_path):
     ]
 
     async def run() -> list[object]:
-        pipeline.open_spider()
+        await pipeline.open_spider()
         results = await asyncio.gather(*(pipeline.process_item(i) for i in items), return_exceptions=True)
-        await pipeline.close_spider()
+        await pipeline.spider_closed(crawler.spider, "finished")
+        await pipeline.archive.close()  # as the crawl's archive is closed when its engine stops
         return results
 
     results = asyncio.run(run())
-    pipeline.spider_closed(crawler.spider, "finished")
     assert isinstance(results[0], dict) and results[0]["url"] == "http://example.org/a"
     assert isinstance(results[1], DropItem) and "duplicate" in str(results[1])
     assert isinstance(results[2], dict) and results[2]["body"].endswith("Updated.")
