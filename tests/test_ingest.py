@@ -280,3 +280,90 @@ def test_ingest_into_sqlite_and_postgresql_alike(archive_url: str, tmp_path: Pat
     assert [tuple(r) for r in runs] == [(6, 1), (0, 0)]
     # The corrupt record's error (warcio quotes the bytes it read, NULs included) is stored as text.
     assert failures == {"corrupt_record": 1, "http_404": 1, "non_html": 1, "truncated": 1}
+
+
+def test_two_processes_with_overlapping_lists_read_each_file_once(archive_url: str, tmp_path: Path):
+    """Two ingests started together on the same files into one archive: each file is read by one of
+    them (the other puts it off while it is claimed), one warc_files row per file, each article once."""
+    from sqlalchemy import create_engine, text
+
+    from archive.db import make_engine
+
+    warcs = _many(tmp_path, files=4, per_file=30)
+    make_engine(archive_url).dispose()  # the archive made first (two processes creating one SQLite file race)
+    cmd = [sys.executable, "-m", "crawler", "ingest", *map(str, warcs), "--db", archive_url, *FAST]
+    children = [
+        subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [child.communicate(timeout=240) for child in children]
+    assert [child.returncode for child in children] == [0, 0], outputs
+    engine = create_engine(archive_url)
+    try:
+        with engine.connect() as conn:
+            articles = conn.execute(text("SELECT count(*), count(DISTINCT url) FROM articles")).one()
+            files = conn.execute(
+                text("SELECT path, count(*), count(finished_at), sum(records) FROM warc_files GROUP BY path")
+            ).all()
+            versions = conn.execute(text("SELECT count(*) FROM article_versions")).scalar()
+    finally:
+        engine.dispose()
+    assert tuple(articles) == (120, 120)
+    assert sorted(tuple(f) for f in files) == [(str(w), 1, 1, 61) for w in warcs]
+    assert versions == 0
+    read = [int(out.split("Ingested ", 1)[1].split(" ", 1)[0]) for out, _ in outputs]
+    assert sum(read) == 4, outputs  # no file read twice
+
+
+def test_ctrl_c_stops_the_ingest_and_a_rerun_completes_it(tmp_path: Path):
+    """SIGINT to the ingest's process group (a terminal's Ctrl-C) mid-file: exit 130 with one line, the
+    run closed as interrupted, the half-read file not recorded as finished; the same command again
+    reads it and archives every story once."""
+    warcs = _many(tmp_path)
+    db = tmp_path / "archive.db"
+    log = tmp_path / "ingest.log"
+    args = ["ingest", *map(str, warcs), "--db", f"sqlite:///{db}", *FAST]
+    with log.open("wb") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args],
+            cwd=REPO,
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        count = 0
+        while time.monotonic() < deadline and child.poll() is None and count < 20:
+            time.sleep(0.05)
+            try:
+                count = _query(db, "SELECT count(*) FROM articles")[0][0]
+            except sqlite3.OperationalError:  # not made yet, or locked
+                continue
+        assert child.poll() is None, "the ingest ended before it could be interrupted:\n" + log.read_text()
+        os.killpg(child.pid, signal.SIGINT)
+        rc = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    output = log.read_text()
+    assert rc == 130, output
+    assert "interrupted" in output and "Traceback" not in output, output
+    assert len(output.strip().splitlines()) <= 3, output
+    runs = _query(db, "SELECT finish_reason, finished_at IS NOT NULL, archived FROM crawl_runs")
+    assert len(runs) == 1 and runs[0][:2] == ("interrupted", 1), runs
+    files = _query(db, "SELECT path, finished_at FROM warc_files ORDER BY id")
+    archived = _query(db, "SELECT count(*) FROM articles")[0][0]
+    assert 20 <= archived < 240 and runs[0][2] <= archived
+    assert files and files[-1][1] is None, files  # the file it was reading: not finished
+    assert all(finished is not None for _, finished in files[:-1]), files
+    again = run_cli(*args, timeout=180)
+    assert again.returncode == 0, again.stderr
+    assert f"Already ingested, not read again: {len(files) - 1}" in again.stdout or len(files) == 1
+    urls = [u for (u,) in _query(db, "SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == 240
+    assert _query(db, "SELECT count(*), count(finished_at) FROM warc_files") == [(3, 3)]
+    assert _query(db, "SELECT count(*) FROM article_versions") == [(0,)]
+    assert _query(db, "SELECT finish_reason FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
