@@ -125,10 +125,11 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_ingests(lists: list[list[Path]], db_url: str, work: Path) -> float:
+def run_ingests(lists: list[list[Path]], db_url: str, work: Path, workers: int) -> float:
     """One ``crawler ingest - --db db_url`` per list (its paths on standard input, from a file as
     ``split`` writes them), started together; the wall time until the last one exits."""
     cmd = [sys.executable, "-m", "crawler", "ingest", "-", "--db", db_url]
+    cmd += ["-s", f"CRAWLER_EXTRACT_WORKERS={workers}"]
     listings = []
     for i, files in enumerate(lists):
         listing = work / f"list-{i}.txt"
@@ -160,6 +161,12 @@ def archive_state(db_url: str, site_url: str) -> dict[str, object]:
     try:
         with engine.connect() as conn:
             urls = [u for (u,) in conn.execute(text("SELECT url FROM articles"))]
+            failed = {
+                u: r
+                for u, r in conn.execute(
+                    text("SELECT url, reason FROM fetch_failures WHERE reason LIKE 'extract_%'")
+                )
+            }
             files = conn.execute(
                 text(
                     "SELECT count(*), count(DISTINCT path), count(finished_at), sum(records) FROM warc_files"
@@ -171,6 +178,7 @@ def archive_state(db_url: str, site_url: str) -> dict[str, object]:
         "urls": urls,
         "articles": sum(1 for u in urls if u.startswith(f"{site_url}/news/")),
         "files": tuple(files),
+        "failed": failed,  # pages whose extraction failed (timeout, memory, error), by URL
     }
 
 
@@ -183,28 +191,47 @@ def split_bench(templates: list, pages: int, files: int, server_url: str, work: 
     records = write_warcs(site, warcs)
     size = sum(w.stat().st_size for w in warcs)
     print(f"WARC: {records} records in {files} files, {size / 1e6:.1f} MB")
+    halves = [warcs[0::2], warcs[1::2]]  # split -n r/2: every other file
+    runs = {
+        "1 process, 2 workers": ([warcs], 2),
+        "2 processes, 2 workers each": (halves, 2),
+        "2 processes, 1 worker each": (halves, 1),
+    }
     figures = {}
-    for name, lists in (("1 process", [warcs]), ("2 processes", [warcs[0::2], warcs[1::2]])):
+    for name, (lists, workers) in runs.items():
         with pg_database(server_url) as db_url:
             load = os.getloadavg()[0]
-            wall = run_ingests(lists, db_url, work)
+            wall = run_ingests(lists, db_url, work, workers)
             state = archive_state(db_url, site.url)
         figures[name] = (wall, state)
         print(
             f"{name}: {state['articles']} articles from {records} records in {wall:.1f} s = "
-            f"{records / wall:.1f} records/s, {state['articles'] / wall:.1f} articles/s (load {load:.1f} at start)"
+            f"{records / wall:.1f} records/s, {state['articles'] / wall:.1f} articles/s "
+            f"(load {load:.1f} at start, {os.getloadavg()[0]:.1f} at the end)"
         )
-    (one_wall, one), (two_wall, two) = figures["1 process"], figures["2 processes"]
-    print(f"2 processes / 1 process, articles/s: {one_wall / two_wall:.2f}x")
+    one_wall, one = figures["1 process, 2 workers"]
     problems = []
-    if len(two["urls"]) != len(set(two["urls"])):  # type: ignore[arg-type]
-        problems.append("a URL stored twice")
-    if sorted(two["urls"]) != sorted(one["urls"]):  # type: ignore[type-var]
-        problems.append(f"{len(one['urls'])} articles from one process, {len(two['urls'])} from two")  # type: ignore[arg-type]
-    if two["files"] != (files, files, files, records) or one["files"] != two["files"]:
-        problems.append(f"warc_files (rows, paths, finished, records): {one['files']} and {two['files']}")
+    for name, (wall, state) in figures.items():
+        urls: list[str] = state["urls"]  # type: ignore[assignment]
+        failed: dict[str, str] = state["failed"]  # type: ignore[assignment]
+        if name != "1 process, 2 workers":
+            print(f"{name} / 1 process, articles/s: {one_wall / wall:.2f}x")
+        if len(urls) != len(set(urls)):
+            problems.append(f"{name}: a URL stored twice")
+        lost = set(one["urls"]) - set(urls) - set(failed)  # type: ignore[call-overload]
+        if lost:
+            problems.append(
+                f"{name}: {len(lost)} articles of the one-process archive missing, no failure recorded"
+            )
+        if failed:
+            print(
+                f"    {name}: {len(failed)} extractions failed and recorded ({', '.join(sorted(set(failed.values())))})"
+            )
+        if state["files"] != (files, files, files, records):
+            problems.append(f"{name}: warc_files (rows, paths, finished, records) {state['files']}")
     print(
-        "check: " + ("; ".join(problems) if problems else "the same articles, each URL once, each file once")
+        "check: "
+        + ("; ".join(problems) if problems else "each URL once, none lost unrecorded, each file read once")
     )
     return 1 if problems else 0
 
