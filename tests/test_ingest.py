@@ -367,3 +367,47 @@ def test_ctrl_c_stops_the_ingest_and_a_rerun_completes_it(tmp_path: Path):
     assert _query(db, "SELECT count(*), count(finished_at) FROM warc_files") == [(3, 3)]
     assert _query(db, "SELECT count(*) FROM article_versions") == [(0,)]
     assert _query(db, "SELECT finish_reason FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
+
+
+def test_a_file_claimed_elsewhere_is_read_last_once_its_claim_ends(tmp_path: Path):
+    """A file another ingest holds (here: this test's flock, as an ingest on SQLite takes it) is put off
+    until the other files are read, then waited for; when the holder goes away without finishing it (a
+    dead ingest), this ingest reads it."""
+    import fcntl
+
+    warcs = _many(tmp_path, files=2, per_file=5)
+    db = tmp_path / "archive.db"
+    held = os.open(warcs[0], os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "ingest", *map(str, warcs), "--db", f"sqlite:///{db}", *FAST],
+            cwd=REPO,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        files: list[tuple] = []
+        while time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.2)
+            try:
+                files = _query(db, "SELECT path, finished_at FROM warc_files")
+            except sqlite3.OperationalError:
+                continue
+            if files and all(finished for _, finished in files):
+                break
+        time.sleep(1.5)  # the ingest now waits for the held file: it must not read it
+        assert child.poll() is None, child.communicate()
+        assert [(p, f is not None) for p, f in _query(db, "SELECT path, finished_at FROM warc_files")] == [
+            (str(warcs[1]), True)
+        ]
+    finally:
+        os.close(held)  # the holder goes away, the file not read
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert "Ingested 2 WARC files" in out, out
+    rows = _query(db, "SELECT path, finished_at IS NOT NULL FROM warc_files ORDER BY id")
+    assert rows == [(str(warcs[1]), 1), (str(warcs[0]), 1)]
+    assert _query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(10, 10)]
