@@ -460,7 +460,11 @@ class _Ingest:
         complete = True
 
         async def spawn(work: Coroutine[Any, Any, None]) -> None:
-            await in_flight.acquire()
+            try:
+                await in_flight.acquire()
+            except BaseException:  # stopped while waiting: the record's work is dropped
+                work.close()
+                raise
 
             async def run() -> None:
                 try:
@@ -472,30 +476,39 @@ class _Ingest:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-        for item in read_records(path, max_size=self.options.max_size):
-            if budget[0] <= 0:
-                complete = False
-                break
-            budget[0] -= 1
-            counts.records += 1
-            if self.on_progress is not None and counts.records % 50 == 0:
-                self.on_progress(path, counts, total)
-            if isinstance(item, CorruptRecord):
-                logger.warning("%s: corrupt record at offset %d (%s)", path, item.offset, item.error)
-                counts.failures[Reason.CORRUPT_RECORD] += 1
-                where = f"{path}#{item.offset}"
-                await spawn(self._fail(where, Reason.CORRUPT_RECORD, None, item.error[:2000]))
-                continue
-            if item.rec_type in ("response", "revisit") and item.status is not None:
-                counts.responses += 1
-            reason = _skip_reason(item, self.options)
-            if reason is not None:
-                counts.skipped[reason] += 1
-                if (reason in _PAGE_REASONS or reason.startswith("http_")) and item.url:
-                    await spawn(self._fail(item.url, reason, item.status, item.content_type))
-                continue
-            await spawn(self._page(item, path, counts))
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            for item in read_records(path, max_size=self.options.max_size):
+                if budget[0] <= 0:
+                    complete = False
+                    break
+                budget[0] -= 1
+                counts.records += 1
+                if self.on_progress is not None and counts.records % 50 == 0:
+                    self.on_progress(path, counts, total)
+                if isinstance(item, CorruptRecord):
+                    logger.warning("%s: corrupt record at offset %d (%s)", path, item.offset, item.error)
+                    counts.failures[Reason.CORRUPT_RECORD] += 1
+                    where = f"{path}#{item.offset}"
+                    await spawn(self._fail(where, Reason.CORRUPT_RECORD, None, item.error[:2000]))
+                    continue
+                if item.rec_type in ("response", "revisit") and item.status is not None:
+                    counts.responses += 1
+                reason = _skip_reason(item, self.options)
+                if reason is not None:
+                    counts.skipped[reason] += 1
+                    if (reason in _PAGE_REASONS or reason.startswith("http_")) and item.url:
+                        await spawn(self._fail(item.url, reason, item.status, item.content_type))
+                    continue
+                await spawn(self._page(item, path, counts))
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        except BaseException:
+            # Stopped (Ctrl-C): the records in hand are dropped before the writer closes, the file is
+            # left unfinished (read again by the next ingest).
+            dropped = list(tasks)
+            for task in dropped:
+                task.cancel()
+            await asyncio.gather(*dropped, return_exceptions=True)
+            raise
         errors = [r for r in results if isinstance(r, BaseException)]
         total.add(counts)
         if self.on_progress is not None:
