@@ -14,6 +14,12 @@ Each file is recorded in ``warc_files``; one fully read is skipped by a later in
 size, or same digest). A file whose ingest was interrupted is read again from its start: its
 records already stored update their rows to the same values (re-ingesting a record never makes a
 second article).
+
+Several ingests may share one archive and overlapping file lists: a file is claimed while it is read
+(:class:`_FileClaim`: on PostgreSQL an advisory lock keyed by the file's digest, which every machine
+writing to that database sees; on SQLite an ``flock`` on the file, seen by this machine's
+processes). A file claimed by another ingest is put off to the end of the list, then waited for: if
+its reader finished it, it is not read again; if its reader died, this ingest reads it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import fcntl
 import functools
 import hashlib
 import io
@@ -33,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -439,9 +446,10 @@ class _Ingest:
 
         def start(session: Session) -> int:
             row = session.scalar(
-                select(WarcFile).where(
-                    WarcFile.path == path, WarcFile.size == size, WarcFile.finished_at.is_(None)
-                )
+                select(WarcFile)
+                .where(WarcFile.path == path, WarcFile.size == size, WarcFile.finished_at.is_(None))
+                .order_by(WarcFile.id.desc())
+                .limit(1)
             )
             if row is None:
                 row = WarcFile(path=path, size=size, sha256=digest, started_at=utcnow(), skipped={})
@@ -459,12 +467,14 @@ class _Ingest:
         tasks: set[asyncio.Task[None]] = set()
         complete = True
 
-        async def spawn(work: Coroutine[Any, Any, None]) -> None:
+        async def spawn(work: Callable[..., Coroutine[Any, Any, None]], *args: Any) -> None:
+            """Run ``work(*args)`` as a task once a place is free (made only when it runs: a record
+            dropped by Ctrl-C leaves no coroutine that was never awaited)."""
             await in_flight.acquire()
 
             async def run() -> None:
                 try:
-                    await work
+                    await work(*args)
                 finally:
                     in_flight.release()
 
@@ -472,30 +482,39 @@ class _Ingest:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-        for item in read_records(path, max_size=self.options.max_size):
-            if budget[0] <= 0:
-                complete = False
-                break
-            budget[0] -= 1
-            counts.records += 1
-            if self.on_progress is not None and counts.records % 50 == 0:
-                self.on_progress(path, counts, total)
-            if isinstance(item, CorruptRecord):
-                logger.warning("%s: corrupt record at offset %d (%s)", path, item.offset, item.error)
-                counts.failures[Reason.CORRUPT_RECORD] += 1
-                where = f"{path}#{item.offset}"
-                await spawn(self._fail(where, Reason.CORRUPT_RECORD, None, item.error[:2000]))
-                continue
-            if item.rec_type in ("response", "revisit") and item.status is not None:
-                counts.responses += 1
-            reason = _skip_reason(item, self.options)
-            if reason is not None:
-                counts.skipped[reason] += 1
-                if (reason in _PAGE_REASONS or reason.startswith("http_")) and item.url:
-                    await spawn(self._fail(item.url, reason, item.status, item.content_type))
-                continue
-            await spawn(self._page(item, path, counts))
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            for item in read_records(path, max_size=self.options.max_size):
+                if budget[0] <= 0:
+                    complete = False
+                    break
+                budget[0] -= 1
+                counts.records += 1
+                if self.on_progress is not None and counts.records % 50 == 0:
+                    self.on_progress(path, counts, total)
+                if isinstance(item, CorruptRecord):
+                    logger.warning("%s: corrupt record at offset %d (%s)", path, item.offset, item.error)
+                    counts.failures[Reason.CORRUPT_RECORD] += 1
+                    where = f"{path}#{item.offset}"
+                    await spawn(self._fail, where, Reason.CORRUPT_RECORD, None, item.error[:2000])
+                    continue
+                if item.rec_type in ("response", "revisit") and item.status is not None:
+                    counts.responses += 1
+                reason = _skip_reason(item, self.options)
+                if reason is not None:
+                    counts.skipped[reason] += 1
+                    if (reason in _PAGE_REASONS or reason.startswith("http_")) and item.url:
+                        await spawn(self._fail, item.url, reason, item.status, item.content_type)
+                    continue
+                await spawn(self._page, item, path, counts)
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        except BaseException:
+            # Stopped (Ctrl-C): the records in hand are dropped before the writer closes, the file is
+            # left unfinished (read again by the next ingest).
+            dropped = list(tasks)
+            for task in dropped:
+                task.cancel()
+            await asyncio.gather(*dropped, return_exceptions=True)
+            raise
         errors = [r for r in results if isinstance(r, BaseException)]
         total.add(counts)
         if self.on_progress is not None:
@@ -518,18 +537,72 @@ class _Ingest:
         return complete
 
 
-def _done_before(session: Session, path: str, size: int) -> WarcFile | None:
-    return session.scalar(
-        select(WarcFile)
-        .where(WarcFile.path == path, WarcFile.size == size, WarcFile.finished_at.is_not(None))
-        .limit(1)
-    )
+def _done_before(session: Session, path: str, size: int, digest: str | None = None) -> WarcFile | None:
+    """The file's finished row: by path and size, or (``digest`` given) by its content under any path."""
+    same = (WarcFile.path == path) & (WarcFile.size == size)
+    if digest is not None:
+        same = same | (WarcFile.sha256 == digest)
+    return session.scalar(select(WarcFile).where(same, WarcFile.finished_at.is_not(None)).limit(1))
 
 
-def _digest_done_before(session: Session, digest: str) -> WarcFile | None:
-    return session.scalar(
-        select(WarcFile).where(WarcFile.sha256 == digest, WarcFile.finished_at.is_not(None)).limit(1)
-    )
+# The first half of the PostgreSQL advisory lock keys of WARC files ("warc"); the schema lock
+# (archive.db) uses the one-number form, whose first half is 0.
+_PG_CLAIM_SPACE = 0x77617263
+
+
+class _FileClaim:
+    """This ingest's hold on one WARC file while it reads it, so that another ingest of the same
+    archive does not read it at the same time.
+
+    On PostgreSQL, a session advisory lock keyed by the file's digest on a connection of its own
+    (released when the connection ends: a killed ingest leaves no claim); elsewhere an ``flock`` on
+    the file itself (released when the process ends).
+    """
+
+    def __init__(self, Session: sessionmaker[Session], path: str, digest: str) -> None:
+        self.engine = Session.kw["bind"]
+        self.path = path
+        self.key = int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True)
+        self.conn: Connection | None = None
+        self.fd = -1
+
+    def take(self) -> bool:
+        """Claim the file; False (and nothing held) when another ingest holds it."""
+        if self.engine.dialect.name == "postgresql":
+            conn = self.engine.connect()
+            got = conn.execute(
+                text("SELECT pg_try_advisory_lock(:space, :key)"), {"space": _PG_CLAIM_SPACE, "key": self.key}
+            ).scalar()
+            conn.commit()  # the lock outlives the transaction; no transaction is left open
+            if not got:
+                conn.close()
+                return False
+            self.conn = conn
+            return True
+        fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        if self.conn is not None:
+            conn, self.conn = self.conn, None
+            try:
+                conn.execute(
+                    text("SELECT pg_advisory_unlock(:space, :key)"),
+                    {"space": _PG_CLAIM_SPACE, "key": self.key},
+                )
+                conn.commit()
+            finally:
+                conn.invalidate()  # never back to the pool holding a lock, whatever happened above
+                conn.close()
+        if self.fd >= 0:
+            fd, self.fd = self.fd, -1
+            os.close(fd)  # releases the flock
 
 
 def run_counts(counts: FileCounts) -> dict[str, Any]:
@@ -560,28 +633,53 @@ async def _ingest(
     budget = [options.max_records if options.max_records is not None else 1 << 62]
     reason = "finished"
     try:
-        for path in paths:
+        queue = list(paths)
+        put_off: set[str] = set()  # files another ingest was reading when we came to them
+        while queue:
+            path = queue.pop(0)
             size = os.path.getsize(path)
             before = await archive.read(functools.partial(_done_before, path=path, size=size))
+            digest = ""
             if before is None:
                 digest = await asyncio.to_thread(file_digest, path)
-                before = await archive.read(functools.partial(_digest_done_before, digest=digest))
+                before = await archive.read(
+                    functools.partial(_done_before, path=path, size=size, digest=digest)
+                )
             if before is not None:
                 result.files_done_before.append(path)
                 continue
             if budget[0] <= 0:
                 result.stopped_early = True
                 break
-            if run.pool is None:
-                run.pool = ExtractionPool(
-                    run.workers,
-                    func=extract_page,
-                    timeout=options.timeout,
-                    max_tasks_per_worker=options.max_pages_per_worker,
-                    preload=["crawler.worker", "crawler.pool_warmup"],
-                    max_memory=options.max_memory,
+            claim = _FileClaim(Session, path, digest)
+            if not await asyncio.to_thread(claim.take):
+                if path not in put_off:  # read the others first, then wait for this one
+                    put_off.add(path)
+                    logger.info("%s: being read by another ingest; put off to the end", path)
+                    queue.append(path)
+                    continue
+                while not await asyncio.to_thread(claim.take):
+                    await asyncio.sleep(0.5)
+            try:
+                # The other ingest may have finished it meanwhile.
+                before = await archive.read(
+                    functools.partial(_done_before, path=path, size=size, digest=digest)
                 )
-            complete = await run.ingest_file(path, size, digest, result.counts, budget)
+                if before is not None:
+                    result.files_done_before.append(path)
+                    continue
+                if run.pool is None:
+                    run.pool = ExtractionPool(
+                        run.workers,
+                        func=extract_page,
+                        timeout=options.timeout,
+                        max_tasks_per_worker=options.max_pages_per_worker,
+                        preload=["crawler.worker", "crawler.pool_warmup"],
+                        max_memory=options.max_memory,
+                    )
+                complete = await run.ingest_file(path, size, digest, result.counts, budget)
+            finally:
+                claim.release()
             result.files_read.append(path)
             if not complete:
                 result.stopped_early = True

@@ -280,3 +280,138 @@ def test_ingest_into_sqlite_and_postgresql_alike(archive_url: str, tmp_path: Pat
     assert [tuple(r) for r in runs] == [(6, 1), (0, 0)]
     # The corrupt record's error (warcio quotes the bytes it read, NULs included) is stored as text.
     assert failures == {"corrupt_record": 1, "http_404": 1, "non_html": 1, "truncated": 1}
+
+
+def test_two_processes_with_overlapping_lists_read_each_file_once(archive_url: str, tmp_path: Path):
+    """Two ingests started together on the same files into one archive: each file is read by one of
+    them (the other puts it off while it is claimed), one warc_files row per file, each article once."""
+    from sqlalchemy import create_engine, text
+
+    from archive.db import make_engine
+
+    warcs = _many(tmp_path, files=4, per_file=30)
+    make_engine(archive_url).dispose()  # the archive made first (two processes creating one SQLite file race)
+    cmd = [sys.executable, "-m", "crawler", "ingest", *map(str, warcs), "--db", archive_url, *FAST]
+    children = [
+        subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [child.communicate(timeout=240) for child in children]
+    assert [child.returncode for child in children] == [0, 0], outputs
+    engine = create_engine(archive_url)
+    try:
+        with engine.connect() as conn:
+            articles = conn.execute(text("SELECT count(*), count(DISTINCT url) FROM articles")).one()
+            files = conn.execute(
+                text("SELECT path, count(*), count(finished_at), sum(records) FROM warc_files GROUP BY path")
+            ).all()
+            versions = conn.execute(text("SELECT count(*) FROM article_versions")).scalar()
+    finally:
+        engine.dispose()
+    assert tuple(articles) == (120, 120)
+    assert sorted(tuple(f) for f in files) == [(str(w), 1, 1, 61) for w in warcs]
+    assert versions == 0
+    read = [int(out.split("Ingested ", 1)[1].split(" ", 1)[0]) for out, _ in outputs]
+    assert sum(read) == 4, outputs  # no file read twice
+
+
+def test_ctrl_c_stops_the_ingest_and_a_rerun_completes_it(tmp_path: Path):
+    """SIGINT to the ingest's process group (a terminal's Ctrl-C) mid-file: exit 130 with one line, the
+    run closed as interrupted, the half-read file not recorded as finished; the same command again
+    reads it and archives every story once."""
+    warcs = _many(tmp_path, files=2, per_file=200)  # the first file still being read when it comes
+    db = tmp_path / "archive.db"
+    log = tmp_path / "ingest.log"
+    args = ["ingest", *map(str, warcs), "--db", f"sqlite:///{db}", *FAST]
+    # A terminal's foreground job gets Ctrl-C; one that inherits SIGINT ignored (a test run started in
+    # the background) rightly ignores it, so the ingest starts with the default disposition here.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    with log.open("wb") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args],
+            cwd=REPO,
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    signal.signal(signal.SIGINT, ignored)
+    try:
+        deadline = time.monotonic() + 120
+        count = 0
+        while time.monotonic() < deadline and child.poll() is None and count < 20:
+            time.sleep(0.05)
+            try:
+                count = _query(db, "SELECT count(*) FROM articles")[0][0]
+            except sqlite3.OperationalError:  # not made yet, or locked
+                continue
+        assert child.poll() is None, "the ingest ended before it could be interrupted:\n" + log.read_text()
+        os.killpg(child.pid, signal.SIGINT)
+        rc = child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    output = log.read_text()
+    assert rc == 130, output
+    assert "interrupted" in output and "Traceback" not in output and "Warning" not in output, output
+    assert len(output.strip().splitlines()) <= 3, output
+    runs = _query(db, "SELECT finish_reason, finished_at IS NOT NULL, archived FROM crawl_runs")
+    assert len(runs) == 1 and runs[0][:2] == ("interrupted", 1), runs
+    files = _query(db, "SELECT path, finished_at FROM warc_files ORDER BY id")
+    archived = _query(db, "SELECT count(*) FROM articles")[0][0]
+    assert 20 <= archived < 400 and runs[0][2] <= archived
+    assert files and files[-1][1] is None, files  # the file it was reading: not finished
+    assert all(finished is not None for _, finished in files[:-1]), files
+    again = run_cli(*args, timeout=180)
+    assert again.returncode == 0, again.stderr
+    assert f"Already ingested, not read again: {len(files) - 1}" in again.stdout or len(files) == 1
+    urls = [u for (u,) in _query(db, "SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) == 400
+    assert _query(db, "SELECT count(*), count(finished_at) FROM warc_files") == [(2, 2)]
+    assert _query(db, "SELECT count(*) FROM article_versions") == [(0,)]
+    assert _query(db, "SELECT finish_reason FROM crawl_runs ORDER BY id") == [("interrupted",), ("finished",)]
+
+
+def test_a_file_claimed_elsewhere_is_read_last_once_its_claim_ends(tmp_path: Path):
+    """A file another ingest holds (here: this test's flock, as an ingest on SQLite takes it) is put off
+    until the other files are read, then waited for; when the holder goes away without finishing it (a
+    dead ingest), this ingest reads it."""
+    import fcntl
+
+    warcs = _many(tmp_path, files=2, per_file=5)
+    db = tmp_path / "archive.db"
+    held = os.open(warcs[0], os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "ingest", *map(str, warcs), "--db", f"sqlite:///{db}", *FAST],
+            cwd=REPO,
+            env=_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        files: list[tuple] = []
+        while time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.2)
+            try:
+                files = _query(db, "SELECT path, finished_at FROM warc_files")
+            except sqlite3.OperationalError:
+                continue
+            if files and all(finished for _, finished in files):
+                break
+        time.sleep(1.5)  # the ingest now waits for the held file: it must not read it
+        assert child.poll() is None, child.communicate()
+        assert [(p, f is not None) for p, f in _query(db, "SELECT path, finished_at FROM warc_files")] == [
+            (str(warcs[1]), True)
+        ]
+    finally:
+        os.close(held)  # the holder goes away, the file not read
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    assert "Ingested 2 WARC files" in out, out
+    rows = _query(db, "SELECT path, finished_at IS NOT NULL FROM warc_files ORDER BY id")
+    assert rows == [(str(warcs[1]), 1), (str(warcs[0]), 1)]
+    assert _query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(10, 10)]

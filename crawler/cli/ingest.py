@@ -141,7 +141,9 @@ def ingest(
     """Archive the HTML pages of WARC files (FILE.warc[.gz], a folder, a glob, or - for a list of
     paths on standard input) without fetching: the crawl's extraction, dedup and storage.
 
-    A file read in full before is skipped; one whose ingest was interrupted is read again.
+    A file read in full before is skipped; one whose ingest was interrupted is read again. Several
+    ingests may share an archive and overlapping lists: a file another one is reading is put off, then
+    waited for, and read only if that one did not finish it.
     """
     from crawler.cli.crawl import parse_settings
     from crawler.run import project_settings
