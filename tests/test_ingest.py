@@ -415,3 +415,28 @@ def test_a_file_claimed_elsewhere_is_read_last_once_its_claim_ends(tmp_path: Pat
     rows = _query(db, "SELECT path, finished_at IS NOT NULL FROM warc_files ORDER BY id")
     assert rows == [(str(warcs[1]), 1), (str(warcs[0]), 1)]
     assert _query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(10, 10)]
+
+
+def test_a_full_disk_stops_the_ingest_with_one_line_and_a_rerun_completes_it(tmp_path: Path):
+    """The archive's disk full mid-ingest (a size-limited SQLite): exit 1 with one line, no
+    traceback, the database whole; with space again the same command archives every story once."""
+    from archive.db import MAX_PAGE_COUNT_ENV, make_engine
+
+    warcs = _many(tmp_path, files=1, per_file=120)
+    db = tmp_path / "archive.db"
+    make_engine(f"sqlite:///{db}").dispose()
+    pages = _query(db, "PRAGMA page_count")[0][0]
+    args = [sys.executable, "-m", "crawler", "ingest", *map(str, warcs), "--db", f"sqlite:///{db}", *FAST]
+    env = _env() | {MAX_PAGE_COUNT_ENV: str(pages + 40)}
+    full = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert full.returncode == 1, full.stderr[-3000:]
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
+    last = full.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ingest stopped: the archive's disk is full"), full.stderr[-3000:]
+    assert _query(db, "PRAGMA integrity_check") == [("ok",)]
+    stored = _query(db, "SELECT count(*) FROM articles")[0][0]
+    assert stored < 120
+    assert _query(db, "SELECT count(*) FROM warc_files WHERE finished_at IS NOT NULL") == [(0,)]
+    again = _ingest(db, *map(str, warcs), timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert _query(db, "SELECT count(*), count(DISTINCT url) FROM articles") == [(120, 120)]

@@ -18,6 +18,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import make_sessionmaker
+from archive.faults import StorageFault
 from crawler.cli import cli
 from crawler.cli.common import (
     UsageFailure,
@@ -191,6 +192,8 @@ def ingest(
         raise click.ClickException(
             f"ingest stopped: {exc.filename or ''} {exc.strerror or exc}".strip()
         ) from exc
+    except StorageFault as exc:  # locked past ARCHIVE_LOCK_WAIT, disk full, unwritable
+        raise click.ClickException(f"ingest stopped: {exc}") from exc
     except SQLAlchemyError as exc:
         reason = getattr(exc, "orig", None) or exc.__class__.__name__
         raise click.ClickException(f"ingest stopped: cannot write the archive {db_url}: {reason}") from exc
