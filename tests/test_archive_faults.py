@@ -21,6 +21,7 @@ from archive.models import Article
 from crawler.siteserver import SiteServer, serve_directory
 from tests.conftest import REPO, _env
 from tests.newsgen import write_site
+from tests.waiting import articles_while_writing, paced_crawl
 
 N = 30
 
@@ -131,33 +132,7 @@ def test_a_full_disk_raises_one_storage_fault_and_keeps_the_database_whole(tmp_p
 
 
 def _crawl(server: SiteServer, db: Path, *extra: str, env: dict[str, str] | None = None) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "crawler",
-        "crawl",
-        server.url + "/",
-        "--db",
-        f"sqlite:///{db}",
-        "--revisit",
-        "0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=0",
-        "-s",
-        "DOWNLOAD_DELAY=0.1",
-        *extra,
-    ]
-
-
-def _count(db: Path) -> int:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            return int(con.execute("SELECT count(*) FROM articles").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
+    return [sys.executable, "-m", "crawler", *paced_crawl(server.url, db, *extra)]
 
 
 def _urls(db: Path, base: str) -> list[str]:
@@ -175,7 +150,7 @@ def _start_and_lock(
     with log.open("w") as fh:
         proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=fh, stderr=fh, text=True)
     deadline = time.monotonic() + 90
-    while _count(db) < 3:
+    while articles_while_writing(db) < 3:
         assert proc.poll() is None, log.read_text()
         assert time.monotonic() < deadline, "the crawl is too slow"
         time.sleep(0.02)
@@ -194,7 +169,7 @@ def test_crawl_waits_for_a_lock_shorter_than_its_patience(tmp_path):
         )
         try:
             time.sleep(4)  # past the busy timeout many times over, within ARCHIVE_LOCK_WAIT
-            assert _count(db) < N
+            assert articles_while_writing(db) < N
         finally:
             lock.release()
         assert proc.wait(120) == 0, (tmp_path / "log").read_text()[-3000:]
@@ -226,7 +201,7 @@ def test_crawl_stops_with_one_line_when_the_lock_outlasts_it_and_the_next_run_co
         assert last.startswith(
             "Error: crawl stopped: the archive was locked by another writer for more than 2 s"
         )
-        stored = _count(db)
+        stored = articles_while_writing(db)
         assert 3 <= stored < N
         _integrity(db)
         second = subprocess.run(
@@ -264,7 +239,7 @@ def test_crawl_stops_with_one_line_on_a_full_disk_and_the_resumed_job_continues(
         assert "Traceback" not in full.stderr
         last = full.stderr.strip().splitlines()[-1]
         assert last.startswith("Error: crawl stopped: the archive's disk is full (database or disk is full)")
-        stored = _count(db)
+        stored = articles_while_writing(db)
         assert 0 < stored < N, stored
         _integrity(db)
         # Space freed: the same command resumes the job and archives the rest.

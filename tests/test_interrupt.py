@@ -18,7 +18,7 @@ import pytest
 from crawler.siteserver import SiteServer, serve_directory
 from tests.conftest import REPO, _env, run_cli
 from tests.newsgen import write_site
-from tests.waiting import query_while_writing, wait_until
+from tests.waiting import articles_while_writing, paced_crawl, query_while_writing, wait_until
 
 N = 40
 # Seconds the crawl may take to stop after the first Ctrl-C on a loaded 2-CPU machine (it waits
@@ -29,28 +29,8 @@ SECOND_BOUND = 10.0
 pytestmark = pytest.mark.slow
 
 
-def _articles(db: Path) -> int:
-    rows = query_while_writing(db, "SELECT count(*) FROM articles")
-    return int(rows[0][0]) if rows else 0
-
-
 def _args(server: SiteServer, db: Path, jobdir: Path) -> list[str]:
-    return [
-        "crawl",
-        server.url + "/",
-        "--db",
-        f"sqlite:///{db}",
-        "--jobdir",
-        str(jobdir),
-        "--revisit",
-        "0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=0",
-        "-s",
-        "DOWNLOAD_DELAY=0.1",
-        "-s",
-        "CRAWLER_EXTRACT_WORKERS=2",
-    ]
+    return paced_crawl(server.url, db, "--jobdir", str(jobdir), "-s", "CRAWLER_EXTRACT_WORKERS=2")
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -151,7 +131,7 @@ def test_first_ctrl_c_stops_cleanly(tmp_path: Path, moment: str) -> None:
                     log=log,
                 )
             elif moment == "mid_crawl":
-                wait_until(lambda: _articles(db) >= 10, proc, "10 articles", log=log)
+                wait_until(lambda: articles_while_writing(db) >= 10, proc, "10 articles", log=log)
             else:
                 wait_until(
                     lambda: all(server.hits_for(p) for p in paths), proc, "every page fetched", log=log

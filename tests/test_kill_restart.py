@@ -22,7 +22,7 @@ import pytest
 from crawler.siteserver import SiteServer, serve_directory
 from tests.conftest import REPO, _env
 from tests.newsgen import write_site
-from tests.waiting import wait_until
+from tests.waiting import paced_crawl, wait_until
 
 KILLS = 20
 HOME_LINKS, CHILDREN = 6, 4
@@ -30,23 +30,7 @@ N = HOME_LINKS * (1 + CHILDREN)
 
 
 def _args(server: SiteServer, db: Path, jobdir: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "crawler",
-        "crawl",
-        server.url + "/",
-        "--db",
-        f"sqlite:///{db}",
-        "--jobdir",
-        str(jobdir),
-        "--revisit",
-        "0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=0",
-        "-s",
-        "DOWNLOAD_DELAY=0.1",
-    ]
+    return [sys.executable, "-m", "crawler", *paced_crawl(server.url, db, "--jobdir", str(jobdir))]
 
 
 def _requests(server: SiteServer) -> int:

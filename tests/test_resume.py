@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,7 @@ from crawler.frontier import FRONTIER_FILE
 from crawler.siteserver import serve_directory
 from tests.conftest import REPO, run_cli
 from tests.newsgen import write_site
-from tests.waiting import query_while_writing, wait_until
+from tests.waiting import articles_while_writing, paced_crawl, wait_until
 
 # A tree: the home page links 10 stories, each of them links 10 more. Most stories are found
 # only through another story, so a resumed job that skips the stories it already archived
@@ -28,11 +27,6 @@ N = HOME_LINKS * (1 + CHILDREN)
 KILL_AFTER = 25
 
 
-def _count(db: Path) -> int:
-    rows = query_while_writing(db, "SELECT count(*) FROM articles")
-    return int(rows[0][0]) if rows else 0
-
-
 @pytest.mark.slow
 def test_killed_crawl_resumes_from_jobdir(tmp_path):
     root = tmp_path / "site"
@@ -40,20 +34,8 @@ def test_killed_crawl_resumes_from_jobdir(tmp_path):
     db = tmp_path / "archive.db"
     jobdir = tmp_path / "job"
     with serve_directory(root) as server:
-        args = [
-            "crawl",
-            server.url + "/",
-            "--db",
-            f"sqlite:///{db}",
-            "--jobdir",
-            str(jobdir),
-            "--revisit",
-            "0",  # only the job itself may skip pages: no revisit interval
-            "-s",
-            "AUTOTHROTTLE_ENABLED=0",
-            "-s",
-            "DOWNLOAD_DELAY=0.04",
-        ]
+        # Only the job itself may skip pages (--revisit 0: no revisit interval).
+        args = paced_crawl(server.url, db, "--jobdir", str(jobdir), delay=0.04)
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         env.pop("http_proxy", None)
         log = (tmp_path / "first.log").open("w")
@@ -62,7 +44,7 @@ def test_killed_crawl_resumes_from_jobdir(tmp_path):
         )
         try:
             wait_until(
-                lambda: _count(db) >= KILL_AFTER,
+                lambda: articles_while_writing(db) >= KILL_AFTER,
                 proc,
                 f"{KILL_AFTER} articles",
                 timeout=60,

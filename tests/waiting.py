@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["query_while_writing", "wait_until"]
+__all__ = ["articles_while_writing", "paced_crawl", "query_while_writing", "wait_until"]
 
 
 def wait_until(
@@ -54,3 +54,28 @@ def query_while_writing(db: Path, sql: str) -> list[tuple[Any, ...]]:
         return []
     finally:
         con.close()
+
+
+def articles_while_writing(db: Path) -> int:
+    """How many articles the SQLite archive ``db`` holds so far (0 before it is made)."""
+    rows = query_while_writing(db, "SELECT count(*) FROM articles")
+    return int(rows[0][0]) if rows else 0
+
+
+def paced_crawl(url: str, db: Path, *extra: str, delay: float = 0.1) -> list[str]:
+    """``crawler crawl`` arguments for a crawl of the loopback site at ``url`` into the SQLite file
+    ``db`` that a test can act on while it runs: every page fetched (``--revisit 0``), no AutoThrottle,
+    ``delay`` seconds between requests; ``extra`` arguments after them."""
+    return [
+        "crawl",
+        url + "/",
+        "--db",
+        f"sqlite:///{db}",
+        "--revisit",
+        "0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=0",
+        "-s",
+        f"DOWNLOAD_DELAY={delay}",
+        *extra,
+    ]
